@@ -1,0 +1,85 @@
+"""Train a small neural network on scikit-learn's digits data set, one epoch at a time.
+
+After every epoch the script logs the validation accuracy with ``run.log("accuracy", ...)``; at
+the end it saves the network's weights to ``outputs/``. Run it on its own to try one
+configuration (``python train.py --learning_rate 0.01``) or let hypersweep tune it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from hypersweep import Run
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--learning_rate", type=float, default=1e-3,
+                        help="initial learning rate of Adam")
+    parser.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty")
+    parser.add_argument("--hidden_units", type=int, default=64, help="width of the hidden layer")
+    parser.add_argument("--batch_size", type=int, default=64, help="mini-batch size")
+    parser.add_argument("--activation", default="relu", choices=["relu", "tanh", "logistic"])
+    parser.add_argument("--epochs", type=int, default=30, help="passes over the training data")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split and the weights")
+    return parser.parse_args()
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    run = Run.get_context()
+
+    features, labels = load_digits(return_X_y=True)
+    x_train, x_valid, y_train, y_valid = train_test_split(
+        features, labels, test_size=0.25, random_state=arguments.seed, stratify=labels)
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_valid = scaler.transform(x_train), scaler.transform(x_valid)
+
+    model = MLPClassifier(
+        hidden_layer_sizes=(arguments.hidden_units,), activation=arguments.activation,
+        alpha=arguments.alpha, batch_size=arguments.batch_size,
+        learning_rate_init=arguments.learning_rate, random_state=arguments.seed,
+    )
+    classes = np.unique(labels)
+
+    started = time.perf_counter()
+    for epoch in range(1, arguments.epochs + 1):
+        # partial_fit makes one pass over the data in mini-batches of batch_size.
+        model.partial_fit(x_train, y_train, classes=classes)
+        accuracy = float(model.score(x_valid, y_valid))
+        run.log("accuracy", accuracy)
+        run.log("loss", float(model.loss_))
+        print(f"epoch {epoch:3d}: loss {model.loss_:.4f}, validation accuracy {accuracy:.4f}")
+
+    run.log("train_seconds", time.perf_counter() - started)
+    save_model(model, arguments)
+
+
+def save_model(model: MLPClassifier, arguments: argparse.Namespace) -> None:
+    """Save the weights as NumPy arrays and the settings as JSON in outputs/."""
+    outputs = Path(os.environ.get("HYPERSWEEP_OUTPUTS_DIR", "outputs"))
+    outputs.mkdir(parents=True, exist_ok=True)
+
+    arrays = {f"coef_{i}": weights for i, weights in enumerate(model.coefs_)}
+    arrays.update({f"intercept_{i}": bias for i, bias in enumerate(model.intercepts_)})
+    np.savez(outputs / "model.npz", **arrays)
+    (outputs / "settings.json").write_text(json.dumps(vars(arguments), indent=2))
+
+
+if __name__ == "__main__":
+    import warnings
+
+    # Few epochs per call is the point of partial_fit, so this warning says nothing here.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    main()

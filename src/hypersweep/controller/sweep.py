@@ -1,0 +1,538 @@
+"""The sweep controller: sample, launch, collect metrics, apply the policy, finish.
+
+One controller serves one sweep and is the only writer of the run store while the sweep runs.
+The loop polls: each turn it handles cancel requests and limits, ingests the metric lines that
+running children appended, asks the early termination policy about each new primary metric
+value, reaps ended runs and starts new ones while there is room.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+from hypersweep.api.hyperdrive_config import HyperDriveConfig
+from hypersweep.api.workspace import Workspace
+from hypersweep.controller.ranking import best_value
+from hypersweep.controller.requests import pending_requests, remove_request
+from hypersweep.controller.sweep_log import SweepLog
+from hypersweep.enums import PrimaryMetricGoal, RunStatus
+from hypersweep.launchers import (
+    Launcher,
+    LaunchSpec,
+    LocalLauncher,
+    RunExit,
+    RunHandle,
+    read_log_tail,
+)
+from hypersweep.policies import RunHistory
+from hypersweep.run.protocol import (
+    ENV_METRICS_FILE,
+    ENV_OUTPUTS_DIR,
+    ENV_PARENT_RUN_ID,
+    ENV_RUN_ID,
+    MetricsFileReader,
+    ProtocolError,
+    parse_line,
+)
+from hypersweep.sampling import Sampler
+from hypersweep.store import ChildRunRecord, Store
+
+__all__ = ["SweepController", "SweepProgress"]
+
+POLL_INTERVAL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """A snapshot of a sweep for progress displays."""
+
+    run_id: str
+    max_total_runs: int
+    started: int
+    running: int
+    completed: int
+    failed: int
+    canceled: int
+    best_child_id: str | None
+    best_score: float | None
+    primary_metric_name: str
+    stopping: bool
+
+    @property
+    def done(self) -> int:
+        """Child runs that have ended, whatever their status."""
+        return self.completed + self.failed + self.canceled
+
+
+@dataclass
+class _ActiveRun:
+    record: ChildRunRecord
+    handle: RunHandle
+    reader: MetricsFileReader
+    started_at: float
+    cancel_reason: str | None = None
+    termination: dict[str, object] | None = None
+    metric_names: list[str] = field(default_factory=list)
+
+
+class SweepController:
+    """Runs one sweep to its end. Call :meth:`run` once; :meth:`request_cancel` from any thread."""
+
+    def __init__(self, workspace: Workspace, run_id: str, *, launcher: Launcher | None = None,
+                 on_progress: Callable[[SweepProgress], None] | None = None) -> None:
+        self.workspace = workspace
+        self.run_id = run_id
+        self.store: Store = workspace.open_store()
+        parent = self.store.get_parent_run(run_id)
+        self.config = HyperDriveConfig.from_dict(parent.config)
+        self.goal: PrimaryMetricGoal = self.config.primary_metric_goal
+        self.metric = self.config.primary_metric_name
+        self.sweep_dir = workspace.sweep_dir(run_id)
+        self.log = SweepLog(self.sweep_dir / "controller.log")
+        self.launcher: Launcher = launcher or LocalLauncher(
+            grace_period=self.config.cancel_grace_seconds)
+        self.concurrency = min(self.config.max_concurrent_runs, self.launcher.capacity)
+        self.on_progress = on_progress
+
+        self._active: dict[str, _ActiveRun] = {}
+        self._values: dict[str, list[float]] = {}
+        self._finished: set[str] = set()
+        self._statuses: dict[str, RunStatus] = {}
+        self._best: tuple[str, float] | None = None
+        self._next_number = parent.next_child_number
+        self._sampler: Sampler | None = None
+        self._exhausted = False
+        self._started_at = time.time()
+        self._stop_reason: str | None = None
+        self._end_status: RunStatus | None = None
+        self._cancel_lock = threading.Lock()
+        self._cancel_request: str | None = None
+        self._force_kill = False
+        self._warnings: list[str] = list(parent.warnings)
+        self._last_progress: SweepProgress | None = None
+
+    # -- public ------------------------------------------------------------------------------
+
+    def request_cancel(self, reason: str, *, force: bool = False) -> None:
+        """Ask the loop to cancel the sweep; ``force`` kills runs without a grace period."""
+        with self._cancel_lock:
+            if self._cancel_request is None:
+                self._cancel_request = reason
+            self._force_kill = self._force_kill or force
+
+    def run(self) -> RunStatus:
+        """Run the sweep to its end and return the parent's final status."""
+        parent = self.store.get_parent_run(self.run_id)
+        if parent.status.is_terminal:
+            return parent.status
+
+        self._start()
+        try:
+            while not self._turn():
+                time.sleep(POLL_INTERVAL_SECONDS)
+        except BaseException as exc:
+            self._abort(exc)
+            raise
+        finally:
+            self.launcher.shutdown()
+
+        return self._finish()
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        now = time.time()
+        self._started_at = now
+        me = psutil.Process()
+        self.store.update_parent_run(self.run_id, status=RunStatus.RUNNING, started_at=now,
+                                     controller_pid=me.pid,
+                                     controller_started_at=me.create_time())
+        self._sampler = self.config.hyperparameter_sampling.create_sampler()
+        self.log.info(
+            f"sweep {self.run_id} started (pid {me.pid}): up to {self.config.max_total_runs} "
+            f"runs, {self.concurrency} at a time, {self.goal.name.lower()} {self.metric!r}"
+        )
+        if self.concurrency < self.config.max_concurrent_runs:
+            self.log.info(f"max_concurrent_runs={self.config.max_concurrent_runs} is bounded "
+                          f"by the {self.launcher.name} target's capacity of "
+                          f"{self.launcher.capacity} runs")
+
+    def _turn(self) -> bool:
+        """Do one pass of the loop; return True when the sweep has ended."""
+        self._handle_requests()
+        self._check_duration()
+
+        for active in list(self._active.values()):
+            self._ingest(active)
+            self._check_run_timeout(active)
+
+        for active in list(self._active.values()):
+            run_exit = active.handle.poll()
+            if run_exit is not None:
+                self._reap(active, run_exit)
+
+        self._launch_while_room()
+        self._report_progress()
+
+        return not self._active and not self._can_launch()
+
+    def _finish(self) -> RunStatus:
+        statuses = list(self._statuses.values())
+        if self._end_status is not None:
+            status = self._end_status
+        elif statuses and all(status is RunStatus.FAILED for status in statuses):
+            status = RunStatus.FAILED
+            self._stop_reason = f"every child run failed ({len(statuses)} of {len(statuses)})"
+        else:
+            status = RunStatus.COMPLETED
+
+        reason = self._stop_reason or self._natural_end_reason()
+        self._record_missing_metric_warning()
+        self.store.update_parent_run(self.run_id, status=status, ended_at=time.time(),
+                                     end_reason=reason, warnings=self._warnings)
+
+        if self._best is not None:
+            best_id, best_score = self._best
+            self.log.info(f"best run: {best_id} with {self.metric} = {best_score!r}")
+        self.log.info(f"sweep {self.run_id} ended: {status.value} ({reason})")
+        self._report_progress(force=True)
+        return status
+
+    def _natural_end_reason(self) -> str:
+        started = self._next_number
+        if self._exhausted:
+            return f"the search space was exhausted after {started} runs"
+        return f"max_total_runs={self.config.max_total_runs} reached"
+
+    def _abort(self, exc: BaseException) -> None:
+        self.log.error(f"sweep {self.run_id} failed: the controller stopped on "
+                       f"{type(exc).__name__}: {exc}")
+        for active in list(self._active.values()):
+            active.cancel_reason = "the sweep's controller failed"
+            active.handle.kill()
+
+        for active in list(self._active.values()):
+            try:
+                run_exit = active.handle.wait(timeout=30)
+            except TimeoutError:
+                continue
+            self._reap(active, run_exit)
+
+        self.store.update_parent_run(self.run_id, status=RunStatus.FAILED, ended_at=time.time(),
+                                     end_reason=f"controller error: {type(exc).__name__}: {exc}")
+
+    # -- limits and requests -----------------------------------------------------------------
+
+    def _handle_requests(self) -> None:
+        for child_id, reason, path in pending_requests(self.sweep_dir):
+            if child_id is None:
+                self.request_cancel(reason or "canceled on request")
+            elif child_id in self._active:
+                self._cancel_run(self._active[child_id], reason or "canceled on request")
+            remove_request(path)
+
+        with self._cancel_lock:
+            cancel_reason, force = self._cancel_request, self._force_kill
+
+        if cancel_reason is not None and self._end_status is None:
+            self._stop(RunStatus.CANCELED, cancel_reason)
+
+        if force:
+            for active in self._active.values():
+                active.handle.kill()
+
+    def _check_duration(self) -> None:
+        limit_seconds = self.config.max_duration_minutes * 60
+        if self._end_status is not None or time.time() - self._started_at < limit_seconds:
+            return
+
+        self._stop(RunStatus.COMPLETED,
+                   f"max_duration_minutes={self.config.max_duration_minutes:g} reached")
+
+    def _check_run_timeout(self, active: _ActiveRun) -> None:
+        limit_minutes = self.config.max_run_duration_minutes
+        if limit_minutes is None or active.cancel_reason is not None:
+            return
+
+        elapsed = time.time() - active.started_at
+        if elapsed >= limit_minutes * 60:
+            self._cancel_run(active, f"exceeded max_run_duration_minutes={limit_minutes:g} "
+                                     f"after {elapsed:.1f} s")
+
+    def _stop(self, status: RunStatus, reason: str) -> None:
+        """End the sweep: start no more runs and cancel the running ones."""
+        self._end_status = status
+        self._stop_reason = reason
+        self.log.info(f"stopping the sweep: {reason}")
+        for active in self._active.values():
+            self._cancel_run(active, f"the sweep stopped: {reason}")
+
+    def _cancel_run(self, active: _ActiveRun, reason: str,
+                    termination: dict[str, object] | None = None) -> None:
+        if active.cancel_reason is not None:
+            return
+
+        active.cancel_reason = reason
+        active.termination = termination
+        active.handle.terminate()
+        self.log.info(f"run {active.record.run_id} canceled: {reason}")
+
+    # -- launching ---------------------------------------------------------------------------
+
+    def _can_launch(self) -> bool:
+        return (self._end_status is None and not self._exhausted
+                and self._next_number < self.config.max_total_runs)
+
+    def _launch_while_room(self) -> None:
+        while self._can_launch() and len(self._active) < self.concurrency:
+            self._launch_one()
+
+    def _launch_one(self) -> None:
+        assert self._sampler is not None
+        hyperparameters = self._sampler.next_configuration()
+        if hyperparameters is None:
+            self._exhausted = True
+            self.log.info(f"the search space is exhausted after {self._next_number} runs")
+            return
+
+        number = self._next_number
+        child_id = f"{self.run_id}_{number}"
+        child_dir = self.workspace.child_dir(self.run_id, child_id)
+        child_dir.mkdir(parents=True, exist_ok=True)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            argv, arguments = self.config.run_config.build_argv(hyperparameters)
+        for warning in caught:
+            self.log.warning(f"run {child_id}: {warning.message}")
+
+        now = time.time()
+        record = ChildRunRecord(
+            run_id=child_id, parent_id=self.run_id, number=number,
+            hyperparameters=dict(hyperparameters), arguments=arguments,
+            status=RunStatus.QUEUED, created_at=now, started_at=None, ended_at=None,
+            exit_code=None, reason=None, log_tail=None, termination=None, best_score=None,
+            last_interval=0, metrics_offset=0, pid=None, run_dir=str(child_dir),
+        )
+        self._next_number = number + 1
+        with self.store.transaction():
+            self.store.create_child_run(record)
+            self.store.update_parent_run(self.run_id, next_child_number=self._next_number,
+                                         sampler_count=self._sampler.count)
+
+        metrics_path = child_dir / "metrics.jsonl"
+        spec = LaunchSpec(
+            run_id=child_id, argv=argv, snapshot_dir=self.sweep_dir / "snapshot",
+            run_dir=child_dir, env=self._child_environment(child_id, child_dir, metrics_path),
+            log_path=child_dir / "std_log.txt", resources=self.config.run_config.resources,
+        )
+        handle = self.launcher.start(spec)
+        started = time.time()
+        record = self.store.update_child_run(child_id, status=RunStatus.RUNNING,
+                                             started_at=started, pid=handle.pid)
+        self._active[child_id] = _ActiveRun(record=record, handle=handle,
+                                            reader=MetricsFileReader(metrics_path),
+                                            started_at=started)
+        self._values[child_id] = []
+        self._statuses[child_id] = RunStatus.RUNNING
+        self.log.info(f"run {child_id} started with {_describe(hyperparameters)}")
+
+    def _child_environment(self, child_id: str, child_dir: os.PathLike[str],
+                           metrics_path: os.PathLike[str]) -> dict[str, str]:
+        env = dict(self.config.run_config.environment_variables)
+        env.update({
+            ENV_RUN_ID: child_id,
+            ENV_PARENT_RUN_ID: self.run_id,
+            ENV_METRICS_FILE: os.fspath(metrics_path),
+            ENV_OUTPUTS_DIR: os.path.join(os.fspath(child_dir), "wd", "outputs"),
+        })
+        return env
+
+    # -- metrics and policy ------------------------------------------------------------------
+
+    def _ingest(self, active: _ActiveRun) -> None:
+        child_id = active.record.run_id
+        batch: list[tuple[str, float, float]] = []
+        tags: list[tuple[str, str | None]] = []
+        end_offset: int | None = None
+
+        for line_end, line in active.reader.read():
+            end_offset = line_end
+            try:
+                record = parse_line(line)
+            except ProtocolError as exc:
+                self.log.warning(f"run {child_id}: ignored a metrics line ({exc}): {line[:200]}")
+                continue
+
+            if record.type == "metric":
+                assert isinstance(record.value, float)
+                batch.append((record.name, record.value, record.time))
+            else:
+                tags.append((record.name, None if record.value is None else str(record.value)))
+
+        if end_offset is None:
+            return
+
+        values = self._values[child_id]
+        first_new_interval = len(values) + 1
+        values.extend(value for name, value, _ in batch if name == self.metric)
+        for name, _, _ in batch:
+            if name not in active.metric_names:
+                active.metric_names.append(name)
+
+        best = best_value(values, self.goal)
+        with self.store.transaction():
+            self.store.add_metrics(child_id, batch, metrics_offset=end_offset,
+                                   child_updates={"best_score": best,
+                                                  "last_interval": len(values)})
+            for key, text in tags:
+                self.store.set_tag(child_id, key, text)
+
+        if best is not None:
+            self._update_best(child_id, best)
+
+        for interval in range(first_new_interval, len(values) + 1):
+            self._apply_policy(active, interval)
+
+    def _apply_policy(self, active: _ActiveRun, interval: int) -> None:
+        policy = self.config.policy
+        if policy is None or active.cancel_reason is not None:
+            return
+
+        if not policy.should_evaluate(interval):
+            return
+
+        histories = {
+            run_id: RunHistory(run_id=run_id, values=tuple(values),
+                               finished=run_id in self._finished)
+            for run_id, values in self._values.items()
+        }
+        decision = policy.decide(active.record.run_id, interval, histories, goal=self.goal,
+                                 metric_name=self.metric)
+        if decision is None or not decision.cancel:
+            return
+
+        self._cancel_run(active, f"early termination by {decision.policy}: {decision.message}",
+                         termination=decision.to_dict())
+
+    def _update_best(self, child_id: str, score: float) -> None:
+        number = int(child_id.rsplit("_", 1)[1])
+        if self._best is not None:
+            best_id, best_score = self._best
+            best_number = int(best_id.rsplit("_", 1)[1])
+            candidate = (0, -score if self.goal is PrimaryMetricGoal.MAXIMIZE else score, number)
+            current = (0, -best_score if self.goal is PrimaryMetricGoal.MAXIMIZE else best_score,
+                       best_number)
+            if candidate >= current:
+                return
+
+        self._best = (child_id, score)
+        self.store.update_parent_run(self.run_id, best_child_id=child_id, best_score=score)
+
+    # -- reaping -----------------------------------------------------------------------------
+
+    def _reap(self, active: _ActiveRun, run_exit: RunExit) -> None:
+        child_id = active.record.run_id
+        self._ingest(active)
+        log_path = active.record.run_dir and os.path.join(active.record.run_dir, "std_log.txt")
+
+        reason: str | None
+        if active.cancel_reason is not None:
+            status, reason = RunStatus.CANCELED, active.cancel_reason
+        elif run_exit.exit_code == 0:
+            status, reason = RunStatus.COMPLETED, None
+        else:
+            status, reason = RunStatus.FAILED, _describe_exit(run_exit)
+
+        log_tail = None
+        if status is not RunStatus.COMPLETED and log_path:
+            log_tail = read_log_tail(log_path)
+
+        active.handle.finalize()
+        self.store.update_child_run(child_id, status=status, ended_at=run_exit.ended_at,
+                                    exit_code=run_exit.exit_code, reason=reason,
+                                    log_tail=log_tail, termination=active.termination)
+        del self._active[child_id]
+        self._finished.add(child_id)
+        self._statuses[child_id] = status
+
+        duration = run_exit.ended_at - active.started_at
+        score = best_value(self._values[child_id], self.goal)
+        summary = f"best {self.metric} = {score!r}" if score is not None else \
+            f"no finite {self.metric} value"
+        message = f"run {child_id} {status.value.lower()} after {duration:.1f} s ({summary})"
+        if reason and status is RunStatus.FAILED:
+            message += f": {reason}"
+        self.log.info(message)
+
+        if run_exit.leftover_processes_killed:
+            self.log.warning(f"run {child_id} left {run_exit.leftover_processes_killed} "
+                             "process(es) running after it ended; they were killed")
+
+        if status is RunStatus.COMPLETED and not self._values[child_id]:
+            logged = ", ".join(repr(name) for name in active.metric_names) or "no metric at all"
+            self.log.warning(f"run {child_id} completed without logging the primary metric "
+                             f"{self.metric!r}; it logged {logged}")
+
+    def _record_missing_metric_warning(self) -> None:
+        missing = [run_id for run_id, status in self._statuses.items()
+                   if status is RunStatus.COMPLETED and not self._values.get(run_id)]
+        if not missing:
+            return
+
+        logged: set[str] = set()
+        for run_id in missing:
+            logged.update(self.store.metric_names(run_id))
+        names = ", ".join(sorted(repr(name) for name in logged)) or "no metric at all"
+        message = (f"{len(missing)} completed run(s) never logged the primary metric "
+                   f"{self.metric!r} ({', '.join(missing[:10])}"
+                   f"{', ...' if len(missing) > 10 else ''}); they logged {names}. Check that "
+                   "primary_metric_name matches the name the script passes to run.log().")
+        self.log.warning(message)
+        self._warnings.append(message)
+
+    # -- progress ----------------------------------------------------------------------------
+
+    def _report_progress(self, *, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+
+        counts = {status: 0 for status in RunStatus}
+        for status in self._statuses.values():
+            counts[status] += 1
+        best_id, best_score = self._best if self._best is not None else (None, None)
+        progress = SweepProgress(
+            run_id=self.run_id, max_total_runs=self.config.max_total_runs,
+            started=self._next_number, running=len(self._active),
+            completed=counts[RunStatus.COMPLETED], failed=counts[RunStatus.FAILED],
+            canceled=counts[RunStatus.CANCELED], best_child_id=best_id, best_score=best_score,
+            primary_metric_name=self.metric, stopping=self._end_status is not None,
+        )
+        if force or progress != self._last_progress:
+            self._last_progress = progress
+            self.on_progress(progress)
+
+
+def _describe(hyperparameters: dict[str, object]) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in hyperparameters.items())
+
+
+def _describe_exit(run_exit: RunExit) -> str:
+    if run_exit.signal is not None:
+        try:
+            name = signal.Signals(run_exit.signal).name
+        except ValueError:
+            name = str(run_exit.signal)
+        return f"killed by signal {name}"
+
+    return f"exit code {run_exit.exit_code}"
+
+

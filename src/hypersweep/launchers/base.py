@@ -1,0 +1,195 @@
+"""What every launcher offers: the description of one child run and the handle of a started run.
+
+A launcher turns a :class:`LaunchSpec` into a running process tree and hands back a
+:class:`RunHandle`. The controller polls the handle, cancels through it, and reads the final
+:class:`RunExit` from it. Launchers never decide a run's status; they report how its processes
+ended, and the controller maps that to ``Completed``, ``Failed`` or ``Canceled``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from hypersweep.errors import InvalidConfigError
+
+__all__ = [
+    "START_FAILURE_EXIT_CODE",
+    "LaunchSpec",
+    "Launcher",
+    "RunExit",
+    "RunHandle",
+]
+
+#: Exit code reported for a run whose command could not be started at all (missing script,
+#: command not found, not executable). It is the code a POSIX shell uses for "command not
+#: found", so a run started by hand through a shell would fail the same way.
+START_FAILURE_EXIT_CODE = 127
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """Everything a launcher needs to start one child run.
+
+    ``argv`` is the full command line, for example ``[sys.executable, "train.py", "--lr",
+    "0.1"]``. ``snapshot_dir`` is the sweep's read-only copy of the source folder; the launcher
+    copies it into :attr:`working_dir` so that runs never see each other's writes. ``env`` is
+    merged over the launcher's own environment. Standard output and error are both appended to
+    ``log_path``. ``resources`` (CPUs, GPUs, memory) is read by launchers that place runs on a
+    cluster; the local launcher ignores it.
+    """
+
+    run_id: str
+    argv: list[str]
+    snapshot_dir: Path
+    run_dir: Path
+    env: Mapping[str, str]
+    log_path: Path
+    resources: Mapping[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.run_id, str) or not self.run_id:
+            raise InvalidConfigError(
+                f"run_id={self.run_id!r} is invalid; use a non-empty string such as 'HD_<uuid>_0'"
+            )
+
+        argv = list(self.argv) if isinstance(self.argv, (list, tuple)) else None
+        if not argv or not all(isinstance(arg, str) for arg in argv):
+            raise InvalidConfigError(
+                f"argv={self.argv!r} is invalid; use a non-empty list of strings, the program "
+                "first (for example [sys.executable, 'train.py', '--lr', '0.1'])"
+            )
+
+        if not isinstance(self.env, Mapping) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in self.env.items()
+        ):
+            raise InvalidConfigError(
+                f"env={self.env!r} is invalid; use a mapping of strings to strings"
+            )
+
+        # Own copies, so that a caller mutating its list or dict later cannot change a run
+        # that has already been described.
+        object.__setattr__(self, "argv", argv)
+        object.__setattr__(self, "env", dict(self.env))
+        for name in ("snapshot_dir", "run_dir", "log_path"):
+            object.__setattr__(self, name, Path(os.fspath(getattr(self, name))))
+
+    @property
+    def working_dir(self) -> Path:
+        """The run's private copy of the snapshot, where its command starts (``run_dir/wd``)."""
+        return self.run_dir / "wd"
+
+    @property
+    def outputs_dir(self) -> Path:
+        """The ``outputs`` folder the script writes into while it runs (``run_dir/wd/outputs``).
+
+        :meth:`RunHandle.finalize` moves it to ``run_dir/outputs`` once the run has ended.
+        """
+        return self.working_dir / "outputs"
+
+    @property
+    def kept_outputs_dir(self) -> Path:
+        """Where the outputs are kept after :meth:`RunHandle.finalize` (``run_dir/outputs``)."""
+        return self.run_dir / "outputs"
+
+
+@dataclass(frozen=True)
+class RunExit:
+    """How the processes of one run ended.
+
+    ``exit_code`` is the main process's exit status, or ``None`` when a signal ended it
+    (``signal`` then names it). ``canceled`` says the run ended because it was cancelled through
+    its handle; ``forced`` that SIGKILL had to be sent because something outlived the grace
+    period (or :meth:`RunHandle.kill` was called). ``leftover_processes_killed`` counts the
+    processes of the run's group or tree that were still alive after the main process ended and
+    that the launcher then had to signal. Times are wall-clock seconds since the epoch.
+    """
+
+    exit_code: int | None
+    signal: int | None
+    canceled: bool
+    forced: bool
+    leftover_processes_killed: int
+    started_at: float
+    ended_at: float
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the main process exited with status 0 without being cancelled."""
+        return self.exit_code == 0 and not self.canceled
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to the moment the last process of the run was gone."""
+        return self.ended_at - self.started_at
+
+
+@runtime_checkable
+class RunHandle(Protocol):
+    """A started run. Every method is safe to call from any thread, and none blocks except
+    :meth:`wait`."""
+
+    @property
+    def run_id(self) -> str:
+        """The id of the run, as given in its :class:`LaunchSpec`."""
+        ...
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the main process, or ``None`` if the command never started."""
+        ...
+
+    def poll(self) -> RunExit | None:
+        """Return the run's :class:`RunExit` once it has ended, else ``None``; never blocks.
+
+        Each call also moves a cancellation along: once the grace period has passed, every
+        process still alive gets SIGKILL. A run has ended only when its main process has exited
+        and no process of its group or tree is left; processes that outlive a main process
+        which exited on its own are signalled (SIGTERM, then SIGKILL after the grace period)
+        and counted in ``leftover_processes_killed``.
+        """
+        ...
+
+    def terminate(self) -> None:
+        """Start a polite cancel (SIGTERM to the whole tree) and return at once; idempotent."""
+        ...
+
+    def kill(self) -> None:
+        """Send SIGKILL to the whole tree now and return at once."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> RunExit:
+        """Poll until the run has ended; raise ``TimeoutError`` after ``timeout`` seconds."""
+        ...
+
+    def finalize(self) -> None:
+        """After the run has ended, keep its outputs in ``run_dir/outputs`` and remove the
+        working copy; idempotent."""
+        ...
+
+
+@runtime_checkable
+class Launcher(Protocol):
+    """A compute target that runs child runs."""
+
+    @property
+    def name(self) -> str:
+        """Short name of the target, for example ``"local"``."""
+        ...
+
+    @property
+    def capacity(self) -> int:
+        """How many runs this target can run at once; the controller never starts more."""
+        ...
+
+    def start(self, spec: LaunchSpec) -> RunHandle:
+        """Start one run and return its handle without waiting for it."""
+        ...
+
+    def shutdown(self) -> None:
+        """Cancel every run still alive, respecting the grace period, then force; blocks until
+        they have all ended."""
+        ...

@@ -1,0 +1,233 @@
+"""The interfaces that every sampling implements, and their serialisation.
+
+A :class:`ParameterSampling` is the user's choice of algorithm and search space; it is
+immutable and serialisable. :meth:`ParameterSampling.create_sampler` starts a stateful
+:class:`Sampler` that a sweep controller asks for one configuration per child run, in order.
+
+A subclass that sets the class attribute ``type_name`` registers itself, so that
+:func:`sampling_from_dict` rebuilds it from its :meth:`~ParameterSampling.to_dict` form.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, ClassVar
+
+from hypersweep.errors import InvalidConfigError
+from hypersweep.space import SearchSpace
+
+__all__ = [
+    "Configuration",
+    "ParameterSampling",
+    "Point",
+    "Sampler",
+    "as_point",
+    "check_keys",
+    "merge_properties",
+    "sampling_from_dict",
+]
+
+Configuration = dict[str, Any]
+"""One configuration: hyperparameter name to value, in the space's declaration order."""
+
+Point = tuple[Any, ...]
+"""One configuration as a tuple of values in the space's declaration order."""
+
+_SAMPLINGS: dict[str, type[ParameterSampling]] = {}
+
+
+class Sampler(abc.ABC):
+    """A stateful source of configurations for one sweep.
+
+    Subclasses implement :meth:`_next_configuration`; :meth:`next_configuration` counts what
+    it returns.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        """How many configurations this sampler has proposed."""
+        return self._count
+
+    def next_configuration(self) -> Configuration | None:
+        """Return the next configuration to try, or None when none is left."""
+        configuration = self._next_configuration()
+        if configuration is not None:
+            self._count += 1
+        return configuration
+
+    @abc.abstractmethod
+    def _next_configuration(self) -> Configuration | None:
+        """Return the next configuration, or None when the sampler is exhausted."""
+
+
+class ParameterSampling(abc.ABC):
+    """A sampling algorithm over a search space, e.g. random or grid sampling."""
+
+    type_name: ClassVar[str]
+    """The ``type`` of :meth:`to_dict`; setting it in a subclass registers the subclass."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        type_name = cls.__dict__.get("type_name")
+        if type_name is None:
+            return
+
+        registered = _SAMPLINGS.get(type_name)
+        if registered is not None and registered.__qualname__ != cls.__qualname__:
+            raise TypeError(
+                f"sampling type {type_name!r} is already registered by {registered.__qualname__}"
+            )
+        _SAMPLINGS[type_name] = cls
+
+    def __init__(self, parameter_space: SearchSpace | Mapping[str, Any]) -> None:
+        self._space = SearchSpace(parameter_space)
+
+    @property
+    def space(self) -> SearchSpace:
+        """The search space."""
+        return self._space
+
+    @property
+    def space_size(self) -> int | None:
+        """The number of distinct configurations, or None when the space is not finite."""
+        return self._space.size
+
+    def preview(self, n: int) -> list[Configuration]:
+        """Return the first ``n`` configurations a new sampler proposes (fewer if exhausted)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InvalidConfigError(f"n={n!r} is invalid; use an int >= 0")
+
+        sampler = self.create_sampler()
+        configurations: list[Configuration] = []
+        while len(configurations) < n:
+            configuration = sampler.next_configuration()
+            if configuration is None:
+                break
+            configurations.append(configuration)
+        return configurations
+
+    @abc.abstractmethod
+    def create_sampler(self, *, skip: Collection[Point] = ()) -> Sampler:
+        """Start a new sampler that never proposes the configurations in ``skip``.
+
+        Each entry of ``skip`` is a tuple of values in the space's declaration order (for
+        example the configurations that a warm-start parent already ran).
+        """
+
+    @abc.abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable form that :func:`sampling_from_dict` rebuilds."""
+
+    @classmethod
+    @abc.abstractmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParameterSampling:
+        """Rebuild a sampling from its :meth:`to_dict` form."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ParameterSampling):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self._space == other._space
+            and self.to_dict() == other.to_dict()
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        arguments = "".join(
+            f", {key}={value!r}"
+            for key, value in self.to_dict().items()
+            if key not in ("type", "space")
+        )
+        return f"{type(self).__name__}({dict(self._space)!r}{arguments})"
+
+
+def sampling_from_dict(data: Mapping[str, Any]) -> ParameterSampling:
+    """Rebuild any sampling from its :meth:`ParameterSampling.to_dict` form."""
+    if not isinstance(data, Mapping):
+        raise InvalidConfigError(
+            f"sampling: {data!r} must be a mapping with a 'type' key such as 'random'"
+        )
+
+    type_name = data.get("type")
+    sampling_class = _SAMPLINGS.get(type_name) if isinstance(type_name, str) else None
+    if sampling_class is None:
+        raise InvalidConfigError(
+            f"sampling: type={type_name!r} is unknown; use one of {', '.join(sorted(_SAMPLINGS))}"
+        )
+    return sampling_class.from_dict(data)
+
+
+def as_point(space: SearchSpace, point: Iterable[Any]) -> Point:
+    """Return ``point`` as a tuple, checking that it has one value per parameter of ``space``."""
+    point = tuple(point)
+    if len(point) != len(space):
+        raise ValueError(
+            f"skip: {point!r} has {len(point)} values; the space has {len(space)} parameters "
+            f"({', '.join(space.names)})"
+        )
+    return point
+
+
+def check_keys(
+    data: Mapping[str, Any], type_name: str, required: Iterable[str], optional: Iterable[str] = ()
+) -> None:
+    """Raise InvalidConfigError if ``data`` lacks a required key or has an unknown one."""
+    required = tuple(required)
+    accepted = (*required, *optional)
+
+    for key in data:
+        if key not in accepted:
+            raise InvalidConfigError(
+                f"{type_name} sampling: unknown key {key!r}; accepted keys: {', '.join(accepted)}"
+            )
+
+    for key in required:
+        if key not in data:
+            raise InvalidConfigError(
+                f"{type_name} sampling: missing key {key!r}; accepted keys: {', '.join(accepted)}"
+            )
+
+
+def merge_properties(
+    type_name: str,
+    properties: Mapping[str, Any] | None,
+    arguments: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Merge Azure's ``properties`` dict into the keyword ``arguments`` of a sampling.
+
+    A value in ``properties`` replaces an argument left at its default; an argument set to
+    another value that disagrees with ``properties`` raises InvalidConfigError.
+    """
+    merged = dict(arguments)
+    if properties is None:
+        return merged
+
+    if not isinstance(properties, Mapping):
+        raise InvalidConfigError(
+            f"{type_name} sampling: properties={properties!r} must be a dict"
+            + (f" with keys {', '.join(arguments)}" if arguments else "")
+        )
+
+    for key, value in properties.items():
+        if key not in arguments:
+            accepted = ", ".join(arguments) if arguments else "none"
+            raise InvalidConfigError(
+                f"{type_name} sampling: unknown key {key!r} in properties; accepted keys: "
+                f"{accepted}"
+            )
+
+        argument = arguments[key]
+        if argument != defaults.get(key) and argument != value:
+            raise InvalidConfigError(
+                f"{type_name} sampling: {key}={argument!r} conflicts with "
+                f"properties[{key!r}]={value!r}; give it once"
+            )
+        merged[key] = value
+    return merged
