@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def as_points(configurations: list[dict]) -> list[tuple]:
     return [tuple(configuration.values()) for configuration in configurations]
 
 
-def test_all_lists_public_names():
+def test_sampling_all_matches_exports():
     exported = {name for name in dir(sampling_module) if not name.startswith("_")}
     modules = {"base", "grid", "random"}
 
@@ -112,6 +113,16 @@ def test_dict_form_is_json_and_round_trips(sampling):
     assert rebuilt == sampling
     assert type(rebuilt) is type(sampling)
     assert rebuilt.preview(10) == sampling.preview(10)
+
+
+def test_sampling_and_sampler_pickle(sampling):
+    sampler = sampling.create_sampler()
+    sampler.next_configuration()
+
+    copy = pickle.loads(pickle.dumps(sampler))
+
+    assert pickle.loads(pickle.dumps(sampling)) == sampling
+    assert copy.next_configuration() == sampler.next_configuration()
 
 
 def test_preview_rejects_invalid_counts(sampling):
@@ -174,7 +185,8 @@ def test_missing_seed_is_drawn_once_and_kept():
     sampling = RandomParameterSampling(MIXED)
     rebuilt = sampling_from_dict(json.loads(json.dumps(sampling.to_dict())))
 
-    assert isinstance(sampling.seed, int) and sampling.seed >= 0
+    assert isinstance(sampling.seed, int)
+    assert sampling.seed >= 0
     assert sampling.to_dict()["seed"] == sampling.seed
     assert rebuilt.preview(10) == sampling.preview(10)
     assert sampling.preview(10) == sampling.preview(10)
@@ -265,7 +277,7 @@ def test_exhausting_a_large_space_is_fast():
 
 
 def test_untried_configurations_are_chosen_uniformly_near_the_end():
-    # Skipping all but 4 of 1000 points forces the constructed choice among the untried.
+    # With all but 4 of 1000 points skipped, most first proposals come from the direct pick.
     space = {"a": randint(1000)}
     untried = {17, 500, 501, 999}
     skip = [(i,) for i in range(1000) if i not in untried]
@@ -375,14 +387,15 @@ def test_properties_give_seed_and_rule():
 def test_properties_agreeing_with_arguments_are_accepted():
     sampling = RandomParameterSampling(FINITE, 7, "SOBOL", properties={"seed": 7, "rule": "sobol"})
 
-    assert sampling.seed == 7 and sampling.rule == "sobol"
+    assert sampling.seed == 7
+    assert sampling.rule == "sobol"
 
 
 def test_rule_is_case_insensitive():
     assert RandomParameterSampling(FINITE, seed=1, rule="SoBoL").rule == "sobol"
 
 
-def test_space_may_be_a_search_space_or_any_accepted_form():
+def test_space_accepts_search_space_or_dict():
     space = SearchSpace(FINITE)
 
     from_space = RandomParameterSampling(space, seed=1)

@@ -1,7 +1,7 @@
 """The values that expressions draw: distributions, grids of q, ranges and types.
 
-The statistical tests use fixed seeds, so they are deterministic; a threshold of p > 0.001 means a
-correct implementation passes with any seed nearly always.
+The statistical tests use fixed seeds, so they are deterministic. With the threshold p > 0.001, a
+correct implementation fails a test for about 1 seed in 1000.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def draws(expression, seed):
 
 
 @pytest.mark.parametrize("expression", Q_EXPRESSIONS, ids=repr)
-def test_q_values_lie_on_the_grid_without_float_noise(expression):
+def test_q_values_on_grid_without_noise(expression):
     q = Decimal(repr(expression.args[2]))
 
     for value in draws(expression, 10):
@@ -221,7 +221,7 @@ def test_rounding_is_half_to_even():
     assert expression.from_unit(0.875) == 4  # 3.5 rounds to 4
 
 
-def test_out_of_range_values_move_to_the_nearest_multiple_inside():
+def test_q_edges_move_inside_range():
     low_edge = quniform(0.05, 0.96, 0.1)  # 0.05 rounds to 0.0 < 0.05, 0.96 rounds to 1.0 > 0.96
 
     assert low_edge.from_unit(0.0) == 0.1

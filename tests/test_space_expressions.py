@@ -44,14 +44,14 @@ EXAMPLES = [
 ]
 
 
-def test_all_lists_public_names():
+def test_space_all_matches_exports():
     exported = {name for name in dir(space_module) if not name.startswith("_")}
     modules = {"expressions"}
 
     assert set(space_module.__all__) == exported - modules
 
 
-def test_expression_types_cover_examples():
+def test_expression_types_match_examples():
     assert set(EXPRESSION_TYPES) == {expression.type_name for expression in EXAMPLES}
 
 
@@ -61,6 +61,7 @@ INVALID = [
     (lambda: choice(), "choice: no values given"),
     (lambda: choice([]), "choice: the list [] is empty"),
     (lambda: choice(range(0)), "choice: the range range(0, 0) is empty"),
+    (lambda: choice(np.array([])), "choice: the list [] is empty"),
     (lambda: choice([1, 2], 3), "choice: value [1, 2] (index 0) is a list"),
     (lambda: choice([[1, 2]]), "choice: value [1, 2] (index 0) is a list"),
     (lambda: choice({"a": 1}), "choice: value {'a': 1} (index 0) is a dict"),
@@ -121,6 +122,7 @@ def test_choice_accepts_values_list_tuple_and_range():
     assert choice([1, 2, 3]).args == (1, 2, 3)
     assert choice((1, 2, 3)).args == (1, 2, 3)
     assert choice(range(1, 4)).args == (1, 2, 3)
+    assert choice(np.array([1, 2, 3])).args == (1, 2, 3)
     assert choice("abc").args == ("abc",)
 
 
@@ -395,9 +397,12 @@ def test_search_space_size_and_kind():
     unbounded = SearchSpace({"a": choice(1, 2), "b": qnormal(0, 1, 1)})
     continuous = SearchSpace({"a": choice(1, 2), "b": uniform(0, 1)})
 
-    assert finite.is_discrete and finite.size == 36
-    assert not unbounded.is_discrete and unbounded.size is None
-    assert not continuous.is_discrete and continuous.size is None
+    assert finite.is_discrete
+    assert finite.size == 36
+    assert not unbounded.is_discrete
+    assert unbounded.size is None
+    assert not continuous.is_discrete
+    assert continuous.size is None
 
 
 def test_search_space_size_is_exact_for_huge_spaces():
@@ -406,7 +411,7 @@ def test_search_space_size_is_exact_for_huge_spaces():
     assert space.size == 1000**10
 
 
-def test_search_space_dict_round_trip_through_json_and_yaml():
+def test_search_space_json_yaml_round_trip():
     space = SearchSpace(
         {name: expression for name, expression in zip("abcdefghijk", EXAMPLES, strict=True)}
     )
@@ -436,7 +441,7 @@ def test_point_numbering_varies_last_fastest():
 
 
 SPACE_ERRORS = [
-    ({}, "search space: it is empty"),
+    ({}, "search space: no hyperparameters given"),
     ({"learning rate": uniform(0, 1)}, "search space: name 'learning rate' is invalid"),
     ({"1st": uniform(0, 1)}, "search space: name '1st' is invalid"),
     ({"--": uniform(0, 1)}, "search space: name '--' is invalid"),

@@ -80,6 +80,6 @@ def save_model(model: MLPClassifier, arguments: argparse.Namespace) -> None:
 if __name__ == "__main__":
     import warnings
 
-    # Few epochs per call is the point of partial_fit, so this warning says nothing here.
+    # partial_fit runs one epoch per call on purpose, so this warning is expected here.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     main()

@@ -80,22 +80,31 @@ def _show_sweep(sweep: HyperDriveRun, top: int) -> None:
 
     console.print(f"{len(children)} child runs, best first", markup=False)
     table = Table()
-    for column in ("#", "status", parent.primary_metric_name, "duration", *names, "reason"):
+    for column in ("#", "status", parent.primary_metric_name, "duration", *names):
         table.add_column(Text(column))
+    reasons: list[str] = []
     for child in ranked:
         child_end = child.ended_at if child.status.is_terminal else None
-        reason = ""
-        if child.termination:
-            reason = str(child.termination.get("message", ""))
-        elif child.reason:
-            reason = child.reason
         table.add_row(
             str(child.number), _styled_status(child.status), format_score(child.best_score),
             format_duration(child.started_at, child_end),
             *(Text(json.dumps(child.hyperparameters.get(name))) for name in names),
-            Text(reason),
         )
+        reason = _end_reason(child)
+        if reason:
+            reasons.append(f"  #{child.number} {child.status.value.lower()}: {reason}")
     console.print(table)
+
+    if reasons:
+        console.print("why runs ended early:", markup=False)
+        for line in sorted(reasons, key=lambda text: int(text.split()[0][1:])):
+            console.print(line, markup=False)
+
+
+def _end_reason(child: ChildRunRecord) -> str:
+    if child.termination and child.termination.get("message"):
+        return str(child.termination["message"])
+    return child.reason or ""
 
 
 def _show_child(run: Run) -> None:

@@ -1,7 +1,7 @@
 """YAML sweep files in the Azure ML v2 sweep job schema, turned into a ``HyperDriveConfig``.
 
 Keys that only mean something on Azure (``$schema``, ``environment``, ``display_name``...) are
-accepted and reported as notices; unknown keys are errors that name the key and its line.
+accepted and reported as notices. Unknown keys are errors that name the key and its line.
 """
 
 from __future__ import annotations

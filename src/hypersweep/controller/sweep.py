@@ -2,8 +2,8 @@
 
 One controller serves one sweep and is the only writer of the run store while the sweep runs.
 The loop polls: each turn it handles cancel requests and limits, ingests the metric lines that
-running children appended, asks the early termination policy about each new primary metric
-value, reaps ended runs and starts new ones while there is room.
+running children appended, and applies the early termination policy to each new primary metric
+value. Then it reaps ended runs and starts new ones while there is room.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A :class:`ParameterSampling` is the user's choice of algorithm and search space; it is
 immutable and serialisable. :meth:`ParameterSampling.create_sampler` starts a stateful
-:class:`Sampler` that a sweep controller asks for one configuration per child run, in order.
+:class:`Sampler`, from which a sweep controller requests one configuration per child run, in
+order.
 
 A subclass that sets the class attribute ``type_name`` registers itself, so that
 :func:`sampling_from_dict` rebuilds it from its :meth:`~ParameterSampling.to_dict` form.

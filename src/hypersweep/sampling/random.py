@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 
 RULES = ("random", "sobol")
 
-# Fresh draws tried before a discrete sampler stops hoping for an untried configuration and
-# constructs one; high enough that the fallback only matters near exhaustion.
+# Draws that a discrete sampler makes before it picks an untried point directly. Rejection
+# rarely needs this many until nearly every point was tried.
 _MAX_TRIES = 64
 
 # Sobol points are drawn in blocks whose running total stays a power of two, as scipy advises.
@@ -156,7 +156,9 @@ class _RandomSampler(Sampler):
         tries = 1
         while self._memory.excludes(point):
             if tries == _MAX_TRIES:
-                logger.debug("%d draws were all tried already; constructing one", tries)
+                logger.debug(
+                    "%d draws were all excluded; choosing an untried point directly", tries
+                )
                 point = self._memory.untried_near(point)
                 break
             point = self._draw()
@@ -187,8 +189,8 @@ class _SobolPoints:
         row = next(self._block, None)
         if row is None:
             with warnings.catch_warnings():
-                # The blocks keep the balance that this warning is about; older scipy releases
-                # warn on every draw after the first anyway.
+                # Blocks of 64 keep the number of points drawn a power of two, which is the
+                # condition this warning checks, so the warning carries no information here.
                 warnings.filterwarnings(
                     "ignore", message="The balance properties of Sobol", category=UserWarning
                 )
@@ -208,7 +210,7 @@ def _sobol_engine(dimensions: int, rng: np.random.Generator) -> qmc.Sobol:
 
 
 class _Memory:
-    """What a sampler remembers of the points it proposed or was told to skip."""
+    """The points a sampler has proposed, and those it must skip."""
 
     @property
     def exhausted(self) -> bool:

@@ -101,6 +101,9 @@ def choice_values(values: tuple[object, ...]) -> tuple[Scalar, ...]:
             "choice: no values given; pass one or more values, one list or one range"
         )
 
+    if len(values) == 1 and isinstance(values[0], np.ndarray) and values[0].ndim == 1:
+        values = (values[0].tolist(),)
+
     if len(values) == 1 and isinstance(values[0], (list, tuple, range)):
         container = values[0]
         if len(container) == 0:

@@ -15,7 +15,7 @@ __all__ = ["EXPRESSION_TYPES", "parse_expression"]
 
 @dataclass(frozen=True)
 class _Form:
-    """How one expression type is written: its constructor, argument names and YAML keys."""
+    """The constructor, argument names and YAML keys of one expression type."""
 
     build: Callable[..., ex.ParameterExpression]
     arguments: tuple[str, ...]

@@ -35,7 +35,7 @@ class SearchSpace(Mapping[str, ParameterExpression]):
 
         if len(mapping) == 0:
             raise InvalidConfigError(
-                "search space: it is empty; give at least one hyperparameter, "
+                "search space: no hyperparameters given; give at least one, "
                 "e.g. {'learning_rate': uniform(0.05, 0.1)}"
             )
 

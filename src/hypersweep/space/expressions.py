@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import math
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,9 +89,9 @@ class ParameterExpression(abc.ABC):
         if size is None:
             return self._draw(rng, 1)[0]
 
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:
             raise ValueError(f"size={size!r} must be None or an int >= 0")
-        return self._draw(rng, size)
+        return self._draw(rng, int(size))
 
     def from_unit(self, u: float) -> Any:
         """Map ``u`` in ``[0, 1)`` to a value through the inverse CDF of this distribution.
@@ -286,7 +287,7 @@ class _Continuous(ParameterExpression):
 
     @abc.abstractmethod
     def _raw_bounds(self) -> tuple[float, float]:
-        """The bounds of ``x``, before ``exp``."""
+        """Return the bounds of ``x``, before ``exp``."""
 
     @abc.abstractmethod
     def _draw_raw(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -425,45 +426,46 @@ class _Quantized(ParameterExpression):
 
 
 def choice(*values: Any) -> ParameterExpression:
-    """One of ``values``, each equally likely.
+    """Return an expression that draws one of ``values``, each equally likely.
 
-    Pass one or more values (``choice(16, 32, 64)``), exactly one list (``choice([16, 32, 64])``)
-    or exactly one range (``choice(range(1, 5))``). Values are int, float, str, bool or None.
+    Pass one or more values (``choice(16, 32, 64)``), exactly one list (``choice([16, 32, 64])``,
+    a tuple or a 1-D NumPy array too) or exactly one range (``choice(range(1, 5))``). Values are
+    int, float, str, bool or None.
     """
     return _Choice(_checks.choice_values(values))
 
 
 def randint(upper: int) -> ParameterExpression:
-    """An integer in ``[0, upper)``, each equally likely."""
+    """Return an expression that draws an integer in ``[0, upper)``, each equally likely."""
     return _RandInt(_checks.positive_int("randint", "upper", upper))
 
 
 def uniform(low: float, high: float) -> ParameterExpression:
-    """A real number uniformly distributed in ``[low, high]``."""
+    """Return an expression that draws a real number uniformly from ``[low, high]``."""
     low, high = _uniform_bounds("uniform", low, high, strict=True)
     return _Uniform("uniform", low, high, log=False)
 
 
 def loguniform(low: float, high: float) -> ParameterExpression:
-    """``exp(uniform(low, high))``: the bounds are natural-log exponents, not values."""
+    """Return ``exp(uniform(low, high))``: the bounds are natural-log exponents, not values."""
     low, high = _uniform_bounds("loguniform", low, high, strict=False)
     return _Uniform("loguniform", low, high, log=True)
 
 
 def normal(mu: float, sigma: float) -> ParameterExpression:
-    """A real number normally distributed with mean ``mu`` and standard deviation ``sigma``."""
+    """Return an expression that draws from a normal distribution N(``mu``, ``sigma``)."""
     mu, sigma = _normal_parameters("normal", mu, sigma, log=False)
     return _Normal("normal", mu, sigma, log=False)
 
 
 def lognormal(mu: float, sigma: float) -> ParameterExpression:
-    """``exp(normal(mu, sigma))``: ``mu`` and ``sigma`` describe the logarithm of the value."""
+    """Return ``exp(normal(mu, sigma))``: ``mu`` and ``sigma`` describe the log of the value."""
     mu, sigma = _normal_parameters("lognormal", mu, sigma, log=True)
     return _Normal("lognormal", mu, sigma, log=True)
 
 
 def quniform(low: float, high: float, q: float) -> ParameterExpression:
-    """``round(uniform(low, high) / q) * q``, kept inside ``[low, high]``."""
+    """Return ``round(uniform(low, high) / q) * q``, kept inside ``[low, high]``."""
     low, high = _uniform_bounds("quniform", low, high, strict=True)
     q = _checks.positive("quniform", "q", q)
     base = _Uniform("uniform", low, high, log=False)
@@ -471,7 +473,7 @@ def quniform(low: float, high: float, q: float) -> ParameterExpression:
 
 
 def qloguniform(low: float, high: float, q: float) -> ParameterExpression:
-    """``round(exp(uniform(low, high)) / q) * q``, kept inside ``[exp(low), exp(high)]``."""
+    """Return ``round(exp(uniform(low, high)) / q) * q``, kept in ``[exp(low), exp(high)]``."""
     low, high = _uniform_bounds("qloguniform", low, high, strict=False)
     q = _checks.positive("qloguniform", "q", q)
     base = _Uniform("loguniform", low, high, log=True)
@@ -479,7 +481,7 @@ def qloguniform(low: float, high: float, q: float) -> ParameterExpression:
 
 
 def qnormal(mu: float, sigma: float, q: float) -> ParameterExpression:
-    """``round(normal(mu, sigma) / q) * q``."""
+    """Return ``round(normal(mu, sigma) / q) * q``."""
     mu, sigma = _normal_parameters("qnormal", mu, sigma, log=False)
     q = _checks.positive("qnormal", "q", q)
     base = _Normal("normal", mu, sigma, log=False)
@@ -487,7 +489,7 @@ def qnormal(mu: float, sigma: float, q: float) -> ParameterExpression:
 
 
 def qlognormal(mu: float, sigma: float, q: float) -> ParameterExpression:
-    """``round(exp(normal(mu, sigma)) / q) * q``."""
+    """Return ``round(exp(normal(mu, sigma)) / q) * q``."""
     mu, sigma = _normal_parameters("qlognormal", mu, sigma, log=True)
     q = _checks.positive("qlognormal", "q", q)
     base = _Normal("lognormal", mu, sigma, log=True)
