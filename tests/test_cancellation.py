@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import alive, group_members, write_script
 
 from hypersweep import (
     Experiment,
@@ -25,6 +24,8 @@ from hypersweep import (
     uniform,
 )
 from hypersweep.controller import SweepController, record_sweep
+
+from conftest import alive, group_members, write_script
 
 GRACE = 1.0
 

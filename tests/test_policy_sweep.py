@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import group_members, write_script
 
 from hypersweep import (
     BanditPolicy,
@@ -22,6 +21,8 @@ from hypersweep import (
 )
 from hypersweep.controller import SweepController, record_sweep
 from hypersweep.policies import EarlyTerminationPolicy
+
+from conftest import group_members, write_script
 
 # Each run logs quality * step / 6 for steps 1..6. One run at a time, in grid order:
 # run 0 (quality 1.0) finishes first; run 1 (0.2) is far behind; run 2 (0.9) is close.

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_script
 
 from hypersweep import (
     Experiment,
@@ -24,6 +23,8 @@ from hypersweep import (
     uniform,
 )
 from hypersweep.controller import SweepController, record_sweep
+
+from conftest import write_script
 
 QUADRATIC = """
     import argparse
