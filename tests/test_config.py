@@ -60,7 +60,12 @@ def make_config(script: ScriptRunConfig, **overrides: Any) -> HyperDriveConfig:
         ("hyperparameter_sampling", {"lr": 1}, "hyperparameter_sampling=.* is invalid"),
         ("hyperparameter_sampling", None, "hyperparameter_sampling is missing"),
         ("policy", "bandit", "policy='bandit' is invalid"),
-        ("resume_from", ["HD_x"], "resume_from is not supported"),
+        ("resume_from", ["run-1"], "resume_from: 'run-1' is not a sweep"),
+        ("resume_from", ["HD_a", "HD_a"], "resume_from: 'HD_a' is listed twice"),
+        ("resume_from", [f"HD_{n}" for n in range(6)], "resume_from lists 6 sweeps; give at "
+                                                       "most 5"),
+        ("resume_child_runs", ["HD_a"], "resume_child_runs: 'HD_a' is a sweep id"),
+        ("resume_child_runs", [3], "resume_child_runs: 3 is not a child run"),
     ],
 )
 def test_hyperdrive_config_rejects(script_config: ScriptRunConfig, field: str, value: object,

@@ -17,6 +17,7 @@ __all__ = ["HyperDriveConfig"]
 
 DEFAULT_MAX_DURATION_MINUTES = 10080
 DEFAULT_CANCEL_GRACE_SECONDS = 10.0
+MAX_RESUME_FROM = 5
 
 
 class HyperDriveConfig:
@@ -65,8 +66,10 @@ class HyperDriveConfig:
         self.cancel_grace_seconds = _check_non_negative_number("cancel_grace_seconds",
                                                                cancel_grace_seconds)
         self.policy = _check_policy(policy)
-        _check_not_yet_supported("resume_from", resume_from)
-        _check_not_yet_supported("resume_child_runs", resume_child_runs)
+        self.resume_from = _check_run_ids("resume_from", resume_from,
+                                          max_count=MAX_RESUME_FROM, child=False)
+        self.resume_child_runs = _check_run_ids("resume_child_runs", resume_child_runs,
+                                                max_count=None, child=True)
         _check_placeholders(self.run_config, self.hyperparameter_sampling)
 
     @property
@@ -87,6 +90,8 @@ class HyperDriveConfig:
             "max_run_duration_minutes": self.max_run_duration_minutes,
             "cancel_grace_seconds": self.cancel_grace_seconds,
             "policy": self.policy.to_dict() if self.policy is not None else None,
+            "resume_from": list(self.resume_from),
+            "resume_child_runs": list(self.resume_child_runs),
         }
 
     @classmethod
@@ -104,6 +109,8 @@ class HyperDriveConfig:
             max_run_duration_minutes=data.get("max_run_duration_minutes"),
             cancel_grace_seconds=data.get("cancel_grace_seconds", DEFAULT_CANCEL_GRACE_SECONDS),
             policy=policy_from_dict(policy_data) if policy_data else None,
+            resume_from=data.get("resume_from") or None,
+            resume_child_runs=data.get("resume_child_runs") or None,
         )
 
     def __repr__(self) -> str:
@@ -230,12 +237,34 @@ def _check_policy(policy: object) -> EarlyTerminationPolicy | None:
     return policy
 
 
-def _check_not_yet_supported(field: str, value: object) -> None:
-    # TODO: warm start (resume_from) and restarting earlier child runs (resume_child_runs)
-    # are not built yet; reject them instead of ignoring them.
-    if value is not None:
-        raise InvalidConfigError(f"{field} is not supported by this version of hypersweep; "
-                                 f"remove {field}=")
+def _check_run_ids(field: str, value: object, *, max_count: int | None,
+                   child: bool) -> list[str]:
+    """Accept one run or a list of runs (objects with an ``id`` or id strings)."""
+    if value is None:
+        return []
+
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    kind = "child run" if child else "sweep"
+    example = "HD_<uuid>_3" if child else "HD_<uuid>"
+    ids: list[str] = []
+    for item in items:
+        run_id = getattr(item, "id", item)
+        if not isinstance(run_id, str) or not run_id.startswith("HD_"):
+            raise InvalidConfigError(
+                f"{field}: {item!r} is not a {kind}; give {kind} objects or ids such as "
+                f"{example!r}"
+            )
+        if child and not run_id.rsplit("_", 1)[-1].isdigit():
+            raise InvalidConfigError(f"{field}: {run_id!r} is a sweep id; give child run ids "
+                                     "such as 'HD_<uuid>_3'")
+        if run_id in ids:
+            raise InvalidConfigError(f"{field}: {run_id!r} is listed twice; list it once")
+        ids.append(run_id)
+
+    if max_count is not None and len(ids) > max_count:
+        raise InvalidConfigError(f"{field} lists {len(ids)} sweeps; give at most {max_count}")
+
+    return ids
 
 
 def _check_placeholders(run_config: ScriptRunConfig, sampling: ParameterSampling) -> None:

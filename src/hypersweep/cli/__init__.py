@@ -22,9 +22,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from hypersweep.cli import best, cancel, list_sweeps, logs, preview, run, show
+    from hypersweep.cli import best, cancel, list_sweeps, logs, preview, resume, run, show
 
-    for module in (run, preview, list_sweeps, show, best, cancel, logs):
+    for module in (run, preview, list_sweeps, show, best, cancel, logs, resume):
         cli.add_command(module.command)
 
 

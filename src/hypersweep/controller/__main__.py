@@ -18,12 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hypersweep.controller",
                                      description="Run one recorded hypersweep sweep.")
     parser.add_argument("--workspace", required=True, help="workspace folder")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a sweep whose previous controller stopped")
     parser.add_argument("run_id", help="id of the sweep (HD_...)")
     options = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    controller = SweepController(Workspace(options.workspace), options.run_id)
+    controller = SweepController(Workspace(options.workspace), options.run_id,
+                                 resume=options.resume)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name

@@ -17,7 +17,7 @@ __all__ = ["controller_alive", "spawn_controller"]
 _spawned: list[subprocess.Popen[bytes]] = []
 
 
-def spawn_controller(workspace: Workspace, run_id: str) -> int:
+def spawn_controller(workspace: Workspace, run_id: str, *, resume: bool = False) -> int:
     """Start ``python -m hypersweep.controller`` for a recorded sweep and return its pid.
 
     The controller runs in a session of its own, so it outlives the caller (a notebook, a
@@ -28,7 +28,7 @@ def spawn_controller(workspace: Workspace, run_id: str) -> int:
     sweep_dir = workspace.sweep_dir(run_id)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "hypersweep.controller", "--workspace", str(workspace.path),
-            run_id]
+            *(["--resume"] if resume else []), run_id]
 
     with open(sweep_dir / "controller.out", "ab") as output:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output,

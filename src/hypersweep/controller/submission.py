@@ -11,8 +11,8 @@ from pathlib import Path
 from hypersweep.api.hyperdrive_config import HyperDriveConfig
 from hypersweep.api.workspace import Workspace
 from hypersweep.enums import RunStatus
-from hypersweep.errors import InvalidConfigError
-from hypersweep.store import ParentRunRecord
+from hypersweep.errors import InvalidConfigError, RunNotFoundError
+from hypersweep.store import ParentRunRecord, Store
 
 __all__ = ["SNAPSHOT_EXCLUDED_NAMES", "record_sweep"]
 
@@ -33,6 +33,9 @@ def record_sweep(workspace: Workspace, experiment_name: str, config: HyperDriveC
         raise InvalidConfigError(
             f"submit() expects a HyperDriveConfig, got {type(config).__name__}"
         )
+
+    with workspace.open_store() as store:
+        _check_earlier_runs(store, config)
 
     run_id = f"HD_{uuid.uuid4()}"
     sweep_dir = workspace.sweep_dir(run_id)
@@ -65,3 +68,44 @@ def _take_snapshot(source: Path, destination: Path, workspace_path: Path) -> Non
     if size > SNAPSHOT_WARNING_BYTES:
         logger.warning("the snapshot of %s is %.0f MB; every child run copies it, so keep "
                        "data sets outside source_directory", source, size / 2**20)
+
+
+def _check_earlier_runs(store: Store, config: HyperDriveConfig) -> None:
+    """Check warm-start parents and resumed child runs against the store, before any start."""
+    for parent_id in config.resume_from:
+        try:
+            parent = store.get_parent_run(parent_id)
+        except RunNotFoundError:
+            raise InvalidConfigError(f"resume_from: sweep {parent_id!r} was not found in this "
+                                     "workspace; see `hypersweep list`") from None
+        if not parent.status.is_terminal:
+            raise InvalidConfigError(
+                f"resume_from: sweep {parent_id} is {parent.status.value}; warm start only from "
+                f"finished sweeps (wait for it, or `hypersweep cancel {parent_id}`)"
+            )
+        if parent.primary_metric_name != config.primary_metric_name:
+            raise InvalidConfigError(
+                f"resume_from: sweep {parent_id} optimized {parent.primary_metric_name!r}, not "
+                f"{config.primary_metric_name!r}; warm start needs the same primary metric"
+            )
+        if parent.goal is not config.primary_metric_goal:
+            raise InvalidConfigError(
+                f"resume_from: sweep {parent_id} has goal {parent.goal.name}, not "
+                f"{config.primary_metric_goal.name}; warm start needs the same goal"
+            )
+
+    names = set(config.hyperparameter_sampling.space.names)
+    for child_id in config.resume_child_runs:
+        try:
+            child = store.get_child_run(child_id)
+        except RunNotFoundError:
+            raise InvalidConfigError(f"resume_child_runs: run {child_id!r} was not found in "
+                                     "this workspace") from None
+        if not child.status.is_terminal:
+            raise InvalidConfigError(f"resume_child_runs: run {child_id} is "
+                                     f"{child.status.value}; resume only runs that have ended")
+        if set(child.hyperparameters) != names:
+            raise InvalidConfigError(
+                f"resume_child_runs: run {child_id} has hyperparameters "
+                f"{sorted(child.hyperparameters)}, but the search space has {sorted(names)}"
+            )

@@ -13,17 +13,21 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import psutil
 
 from hypersweep.api.hyperdrive_config import HyperDriveConfig
 from hypersweep.api.workspace import Workspace
+from hypersweep.controller.leftovers import kill_run_processes
 from hypersweep.controller.ranking import best_value
 from hypersweep.controller.requests import pending_requests, remove_request
 from hypersweep.controller.sweep_log import SweepLog
 from hypersweep.enums import PrimaryMetricGoal, RunStatus
+from hypersweep.errors import HyperSweepError
 from hypersweep.launchers import (
     Launcher,
     LaunchSpec,
@@ -43,11 +47,14 @@ from hypersweep.run.protocol import (
     parse_line,
 )
 from hypersweep.sampling import Sampler
-from hypersweep.store import ChildRunRecord, Store
+from hypersweep.sampling.base import Observation
+from hypersweep.store import ChildRunRecord, ParentRunRecord, Store
 
 __all__ = ["SweepController", "SweepProgress"]
 
 POLL_INTERVAL_SECONDS = 0.05
+# Tag of a child run that continues an earlier run from its checkpoint: the earlier run's id.
+RESUMED_FROM_TAG = "resumed_from"
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,8 @@ class SweepController:
     """Runs one sweep to its end. Call :meth:`run` once; :meth:`request_cancel` from any thread."""
 
     def __init__(self, workspace: Workspace, run_id: str, *, launcher: Launcher | None = None,
-                 on_progress: Callable[[SweepProgress], None] | None = None) -> None:
+                 on_progress: Callable[[SweepProgress], None] | None = None,
+                 resume: bool = False) -> None:
         self.workspace = workspace
         self.run_id = run_id
         self.store: Store = workspace.open_store()
@@ -118,6 +126,10 @@ class SweepController:
         self._force_kill = False
         self._warnings: list[str] = list(parent.warnings)
         self._last_progress: SweepProgress | None = None
+        self._resume = resume
+        self._relaunch: list[ChildRunRecord] = []
+        self._pending_resumes: list[str] = []
+        self._warm_start: dict[str, RunHistory] = {}
 
     # -- public ------------------------------------------------------------------------------
 
@@ -134,7 +146,13 @@ class SweepController:
         if parent.status.is_terminal:
             return parent.status
 
-        self._start()
+        if parent.status is RunStatus.RUNNING and not self._resume:
+            raise HyperSweepError(
+                f"sweep {self.run_id} has already started; continue it with "
+                f"`hypersweep resume {self.run_id}`"
+            )
+
+        self._start(parent)
         try:
             while not self._turn():
                 time.sleep(POLL_INTERVAL_SECONDS)
@@ -148,22 +166,113 @@ class SweepController:
 
     # -- life cycle --------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        now = time.time()
-        self._started_at = now
+    def _start(self, parent: ParentRunRecord) -> None:
         me = psutil.Process()
-        self.store.update_parent_run(self.run_id, status=RunStatus.RUNNING, started_at=now,
-                                     controller_pid=me.pid,
-                                     controller_started_at=me.create_time())
-        self._sampler = self.config.hyperparameter_sampling.create_sampler()
+        children = self.store.list_child_runs(self.run_id)
+        values = self.store.get_parent_metric_values(self.run_id, self.metric)
+        self._started_at = _resumed_start_time(parent, children) if self._resume else time.time()
+
+        self.store.update_parent_run(
+            self.run_id, status=RunStatus.RUNNING, started_at=parent.started_at or time.time(),
+            controller_pid=me.pid, controller_started_at=me.create_time(),
+        )
+        verb = "resumed" if self._resume else "started"
         self.log.info(
-            f"sweep {self.run_id} started (pid {me.pid}): up to {self.config.max_total_runs} "
+            f"sweep {self.run_id} {verb} (pid {me.pid}): up to {self.config.max_total_runs} "
             f"runs, {self.concurrency} at a time, {self.goal.name.lower()} {self.metric!r}"
         )
         if self.concurrency < self.config.max_concurrent_runs:
             self.log.info(f"max_concurrent_runs={self.config.max_concurrent_runs} is bounded "
                           f"by the {self.launcher.name} target's capacity of "
                           f"{self.launcher.capacity} runs")
+
+        self._load_warm_start()
+        self._sampler = self._create_sampler(parent, children, values)
+        for child in children:
+            self._values[child.run_id] = list(values.get(child.run_id, []))
+            if child.status.is_terminal:
+                self._finished.add(child.run_id)
+                self._statuses[child.run_id] = child.status
+                if child.best_score is not None:
+                    self._update_best(child.run_id, child.best_score, record=False)
+            else:
+                self._recover_interrupted(child)
+
+        launched_resumes = {self.store.get_tags(child.run_id).get(RESUMED_FROM_TAG)
+                            for child in children}
+        self._pending_resumes = [run_id for run_id in self.config.resume_child_runs
+                                 if run_id not in launched_resumes]
+
+    def _load_warm_start(self) -> None:
+        """Load the runs of the warm-start parents: policy cohorts and the sampler see them."""
+        for parent_id in self.config.resume_from:
+            values = self.store.get_parent_metric_values(parent_id, self.metric)
+            for child in self.store.list_child_runs(parent_id):
+                self._warm_start[child.run_id] = RunHistory(
+                    run_id=child.run_id, values=tuple(values.get(child.run_id, [])),
+                    finished=True, from_parent=True)
+            self.log.info(f"warm start from sweep {parent_id}: {len(values)} runs with "
+                          f"{self.metric!r} values")
+
+    def _create_sampler(self, parent: ParentRunRecord, children: list[ChildRunRecord],
+                        values: dict[str, list[float]]) -> Sampler:
+        sampling = self.config.hyperparameter_sampling
+        names = list(sampling.space.names)
+        skip: list[tuple[object, ...]] = []
+        observations: list[Observation] = []
+
+        for parent_id in self.config.resume_from:
+            for child in self.store.list_child_runs(parent_id):
+                if all(name in child.hyperparameters for name in names):
+                    if child.status is RunStatus.COMPLETED:
+                        skip.append(tuple(child.hyperparameters[name] for name in names))
+                    observations.append(_observation(child, self._warm_start[child.run_id].values,
+                                                     self.goal, from_parent=True))
+
+        sampler = sampling.create_sampler(skip=skip, goal=self.goal)
+        for observation in observations:
+            sampler.observe(observation)
+
+        if sampling.replays_sequence:
+            # The i-th configuration depends only on the seed and i, so drawing the ones that
+            # were already proposed puts the sampler back where it stopped.
+            for _ in range(parent.sampler_count):
+                if sampler.next_configuration() is None:
+                    break
+
+        for child in children:
+            if child.status.is_terminal:
+                sampler.observe(_observation(child, values.get(child.run_id, []), self.goal))
+        return sampler
+
+    def _recover_interrupted(self, child: ChildRunRecord) -> None:
+        """Deal with a run that was not finished when the previous controller stopped."""
+        killed = kill_run_processes(child.run_id)
+        if killed:
+            self.log.info(f"run {child.run_id}: ended {killed} process(es) left by the "
+                          "previous controller")
+
+        if child.reason is not None:
+            # A cancellation was decided and recorded before the controller stopped; the
+            # decision stands.
+            self.store.update_child_run(child.run_id, status=RunStatus.CANCELED,
+                                        ended_at=time.time())
+            self._finished.add(child.run_id)
+            self._statuses[child.run_id] = RunStatus.CANCELED
+            self.log.info(f"run {child.run_id} canceled: {child.reason}")
+            return
+
+        discarded = self.store.discard_metrics(
+            child.run_id, status=RunStatus.QUEUED, started_at=None, pid=None, best_score=None,
+            last_interval=0, metrics_offset=0,
+        )
+        self._values[child.run_id] = []
+        if child.run_dir:
+            _set_aside(Path(child.run_dir) / "metrics.jsonl")
+        self._relaunch.append(child)
+        self.log.info(f"run {child.run_id} was interrupted when the previous controller stopped; "
+                      f"it starts again from the beginning ({discarded} logged values of the "
+                      "interrupted attempt discarded)")
 
     def _turn(self) -> bool:
         """Do one pass of the loop; return True when the sweep has ended."""
@@ -282,20 +391,41 @@ class SweepController:
 
         active.cancel_reason = reason
         active.termination = termination
+        # Recorded before the run has ended, so that a controller that restarts keeps the
+        # decision instead of running the run again.
+        self.store.update_child_run(active.record.run_id, reason=reason, termination=termination)
         active.handle.terminate()
         self.log.info(f"run {active.record.run_id} canceled: {reason}")
 
     # -- launching ---------------------------------------------------------------------------
 
     def _can_launch(self) -> bool:
-        return (self._end_status is None and not self._exhausted
-                and self._next_number < self.config.max_total_runs)
+        if self._end_status is not None:
+            return False
+
+        if self._relaunch:
+            return True
+
+        room = self._next_number < self.config.max_total_runs
+        return room and (bool(self._pending_resumes) or not self._exhausted)
 
     def _launch_while_room(self) -> None:
         while self._can_launch() and len(self._active) < self.concurrency:
             self._launch_one()
 
     def _launch_one(self) -> None:
+        if self._relaunch:
+            record = self._relaunch.pop(0)
+            resumed_from = self.store.get_tags(record.run_id).get(RESUMED_FROM_TAG)
+            self._start_child(record, resumed_from)
+            return
+
+        if self._pending_resumes:
+            earlier = self.store.get_child_run(self._pending_resumes.pop(0))
+            record = self._create_child(dict(earlier.hyperparameters), resumed_from=earlier)
+            self._start_child(record, earlier.run_id)
+            return
+
         assert self._sampler is not None
         hyperparameters = self._sampler.next_configuration()
         if hyperparameters is None:
@@ -303,36 +433,70 @@ class SweepController:
             self.log.info(f"the search space is exhausted after {self._next_number} runs")
             return
 
+        record = self._create_child(hyperparameters)
+        self._start_child(record, None)
+
+    def _create_child(self, hyperparameters: dict[str, Any],
+                      resumed_from: ChildRunRecord | None = None) -> ChildRunRecord:
+        """Record a new child run (Queued) together with the sampler's position."""
+        assert self._sampler is not None
         number = self._next_number
         child_id = f"{self.run_id}_{number}"
         child_dir = self.workspace.child_dir(self.run_id, child_id)
         child_dir.mkdir(parents=True, exist_ok=True)
+        _, arguments = self._build_argv(child_id, hyperparameters, resumed_from)
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            argv, arguments = self.config.run_config.build_argv(hyperparameters)
-        for warning in caught:
-            self.log.warning(f"run {child_id}: {warning.message}")
-
-        now = time.time()
         record = ChildRunRecord(
             run_id=child_id, parent_id=self.run_id, number=number,
             hyperparameters=dict(hyperparameters), arguments=arguments,
-            status=RunStatus.QUEUED, created_at=now, started_at=None, ended_at=None,
+            status=RunStatus.QUEUED, created_at=time.time(), started_at=None, ended_at=None,
             exit_code=None, reason=None, log_tail=None, termination=None, best_score=None,
             last_interval=0, metrics_offset=0, pid=None, run_dir=str(child_dir),
         )
         self._next_number = number + 1
         with self.store.transaction():
             self.store.create_child_run(record)
+            if resumed_from is not None:
+                self.store.set_tag(child_id, RESUMED_FROM_TAG, resumed_from.run_id)
             self.store.update_parent_run(self.run_id, next_child_number=self._next_number,
                                          sampler_count=self._sampler.count)
+        return record
+
+    def _build_argv(self, child_id: str, hyperparameters: dict[str, Any],
+                    resumed_from: ChildRunRecord | None) -> tuple[list[str], list[str]]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            argv, arguments = self.config.run_config.build_argv(hyperparameters)
+        for warning in caught:
+            self.log.warning(f"run {child_id}: {warning.message}")
+
+        if resumed_from is not None:
+            # The script receives the folder where the earlier run's outputs are copied.
+            outputs = os.path.join(self.workspace.child_dir(self.run_id, child_id), "wd",
+                                   "outputs")
+            argv = [*argv, "--resume-from", outputs]
+            arguments = [*arguments, "--resume-from", outputs]
+        return argv, arguments
+
+    def _start_child(self, record: ChildRunRecord, resumed_from: str | None) -> None:
+        child_id = record.run_id
+        child_dir = Path(record.run_dir or self.workspace.child_dir(self.run_id, child_id))
+        earlier = self.store.get_child_run(resumed_from) if resumed_from else None
+        argv, _ = self._build_argv(child_id, dict(record.hyperparameters), earlier)
+        initial_outputs = None
+        if earlier is not None and earlier.run_dir:
+            initial_outputs = Path(earlier.run_dir) / "outputs"
+            if not initial_outputs.is_dir():
+                self.log.warning(f"run {child_id}: run {earlier.run_id} kept no outputs/ "
+                                 "folder, so there is no checkpoint to continue from")
+                initial_outputs = None
 
         metrics_path = child_dir / "metrics.jsonl"
         spec = LaunchSpec(
             run_id=child_id, argv=argv, snapshot_dir=self.sweep_dir / "snapshot",
             run_dir=child_dir, env=self._child_environment(child_id, child_dir, metrics_path),
             log_path=child_dir / "std_log.txt", resources=self.config.run_config.resources,
+            initial_outputs=initial_outputs,
         )
         handle = self.launcher.start(spec)
         started = time.time()
@@ -343,7 +507,8 @@ class SweepController:
                                             started_at=started)
         self._values[child_id] = []
         self._statuses[child_id] = RunStatus.RUNNING
-        self.log.info(f"run {child_id} started with {_describe(hyperparameters)}")
+        origin = f" (continuing run {resumed_from})" if resumed_from else ""
+        self.log.info(f"run {child_id} started with {_describe(record.hyperparameters)}{origin}")
 
     def _child_environment(self, child_id: str, child_dir: os.PathLike[str],
                            metrics_path: os.PathLike[str]) -> dict[str, str]:
@@ -410,11 +575,12 @@ class SweepController:
         if not policy.should_evaluate(interval):
             return
 
-        histories = {
+        histories = dict(self._warm_start)
+        histories.update({
             run_id: RunHistory(run_id=run_id, values=tuple(values),
                                finished=run_id in self._finished)
             for run_id, values in self._values.items()
-        }
+        })
         decision = policy.decide(active.record.run_id, interval, histories, goal=self.goal,
                                  metric_name=self.metric)
         if decision is None or not decision.cancel:
@@ -423,7 +589,7 @@ class SweepController:
         self._cancel_run(active, f"early termination by {decision.policy}: {decision.message}",
                          termination=decision.to_dict())
 
-    def _update_best(self, child_id: str, score: float) -> None:
+    def _update_best(self, child_id: str, score: float, *, record: bool = True) -> None:
         number = int(child_id.rsplit("_", 1)[1])
         if self._best is not None:
             best_id, best_score = self._best
@@ -435,7 +601,8 @@ class SweepController:
                 return
 
         self._best = (child_id, score)
-        self.store.update_parent_run(self.run_id, best_child_id=child_id, best_score=score)
+        if record:
+            self.store.update_parent_run(self.run_id, best_child_id=child_id, best_score=score)
 
     # -- reaping -----------------------------------------------------------------------------
 
@@ -463,6 +630,11 @@ class SweepController:
         del self._active[child_id]
         self._finished.add(child_id)
         self._statuses[child_id] = status
+        if self._sampler is not None:
+            self._sampler.observe(Observation(
+                configuration=dict(active.record.hyperparameters),
+                value=best_value(self._values[child_id], self.goal), status=status,
+                intervals=len(self._values[child_id])))
 
         duration = run_exit.ended_at - active.started_at
         score = best_value(self._values[child_id], self.goal)
@@ -536,3 +708,35 @@ def _describe_exit(run_exit: RunExit) -> str:
     return f"exit code {run_exit.exit_code}"
 
 
+
+
+def _observation(child: ChildRunRecord, values: Sequence[float], goal: PrimaryMetricGoal, *,
+                 from_parent: bool = False) -> Observation:
+    return Observation(configuration=dict(child.hyperparameters),
+                       value=best_value(values, goal), status=child.status,
+                       intervals=len(values), from_parent=from_parent)
+
+
+def _resumed_start_time(parent: ParentRunRecord, children: list[ChildRunRecord]) -> float:
+    """Return the start time that makes the duration limit count only time spent running.
+
+    The sweep was last seen alive at its latest recorded event, so the time between then and
+    now (a crash, a machine restart) does not count toward max_duration_minutes.
+    """
+    started = parent.started_at or parent.created_at
+    events = [started]
+    for child in children:
+        events.extend(time for time in (child.created_at, child.started_at, child.ended_at)
+                      if time is not None)
+    return time.time() - (max(events) - started)
+
+
+def _set_aside(path: Path) -> None:
+    """Rename an interrupted attempt's metrics file so that the new attempt starts empty."""
+    if not path.exists():
+        return
+
+    attempt = 1
+    while path.with_name(f"metrics.interrupted-{attempt}.jsonl").exists():
+        attempt += 1
+    path.rename(path.with_name(f"metrics.interrupted-{attempt}.jsonl"))

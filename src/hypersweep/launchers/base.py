@@ -39,7 +39,9 @@ class LaunchSpec:
     copies it into :attr:`working_dir` so that runs never see each other's writes. ``env`` is
     merged over the launcher's own environment. Standard output and error are both appended to
     ``log_path``. ``resources`` (CPUs, GPUs, memory) is read by launchers that place runs on a
-    cluster; the local launcher ignores it.
+    cluster; the local launcher ignores it. ``initial_outputs`` is a folder whose files are
+    copied into :attr:`outputs_dir` before the run starts (the outputs of an earlier run that
+    this one continues from a checkpoint).
     """
 
     run_id: str
@@ -49,6 +51,7 @@ class LaunchSpec:
     env: Mapping[str, str]
     log_path: Path
     resources: Mapping[str, float] | None = None
+    initial_outputs: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.run_id, str) or not self.run_id:

@@ -514,6 +514,9 @@ def _prepare_working_dir(spec: LaunchSpec) -> None:
 
     # Symlinks stay links: a link to a large data set must not be copied once per run.
     shutil.copytree(spec.snapshot_dir, spec.working_dir, symlinks=True)
+    if spec.initial_outputs is not None:
+        shutil.copytree(spec.initial_outputs, spec.outputs_dir, symlinks=True,
+                        dirs_exist_ok=True)
     _make_owner_writable(spec.working_dir)
     spec.outputs_dir.mkdir(exist_ok=True)
 

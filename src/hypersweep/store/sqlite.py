@@ -529,6 +529,30 @@ class Store:
 
         return records
 
+    def discard_metrics(self, run_id: str, **child_updates: object) -> int:
+        """Delete every metric value of a child run and apply ``child_updates``, atomically.
+
+        A run that is started again from the beginning (after its controller died) logs its
+        values anew, so the values of the interrupted attempt are dropped rather than doubled.
+        Returns the number of values deleted.
+        """
+        assignments = _assignments("discard_metrics", CHILD_MUTABLE_FIELDS, child_updates)
+
+        with self.transaction():
+            child_key = self._child_key(run_id)
+            if child_key is None:
+                raise self._child_not_found(run_id)
+
+            (count,) = self._execute(
+                "SELECT COUNT(*) FROM metrics WHERE series_id IN "
+                "(SELECT id FROM metric_series WHERE child_id = ?)", (child_key,)
+            ).fetchone()
+            self._execute("DELETE FROM metric_series WHERE child_id = ?", (child_key,))
+            if assignments:
+                self._update("child_runs", run_id, assignments)
+
+        return int(count)
+
     def _insert_metrics(
         self, run_id: str, child_key: int, logged: list[tuple[str, float, float]]
     ) -> list[MetricRecord]:
