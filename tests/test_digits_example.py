@@ -20,7 +20,7 @@ def test_train_script_runs_offline(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "[hypersweep offline run] accuracy = " in result.stderr
-    assert (tmp_path / "outputs" / "model.npz").is_file()
+    assert (tmp_path / "outputs" / "checkpoint.npz").is_file()
     settings = json.loads((tmp_path / "outputs" / "settings.json").read_text())
     assert settings["epochs"] == 3
 
@@ -49,7 +49,7 @@ def test_digits_sweep_finds_accurate_model(tmp_path: Path) -> None:
     assert "20/20" in listing.stdout
 
     run_dir = workspace / "runs" / sweep_id / "children" / data["run_id"]
-    assert (run_dir / "outputs" / "model.npz").is_file()
+    assert (run_dir / "outputs" / "checkpoint.npz").is_file()
 
 
 def test_tune_script_prints_best_run(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Train a small neural network on scikit-learn's digits data set, one epoch at a time.
 
-After every epoch the script logs the validation accuracy with ``run.log("accuracy", ...)``; at
-the end it saves the network's weights to ``outputs/``. Run it on its own to try one
-configuration (``python train.py --learning_rate 0.01``) or let hypersweep tune it.
+After every epoch the script logs the validation accuracy with ``run.log("accuracy", ...)`` and
+saves a checkpoint to ``outputs/``; ``--resume-from FOLDER`` continues from the checkpoint in
+FOLDER. Run it on its own to try one configuration (``python train.py --learning_rate 0.01``)
+or let hypersweep tune it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from hypersweep import Run
+
+CHECKPOINT = "checkpoint.npz"
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -33,12 +37,16 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--activation", default="relu", choices=["relu", "tanh", "logistic"])
     parser.add_argument("--epochs", type=int, default=30, help="passes over the training data")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and the weights")
+    parser.add_argument("--resume-from", dest="resume_from", default=None,
+                        help="folder with a checkpoint.npz to continue from")
     return parser.parse_args()
 
 
 def main() -> None:
     arguments = parse_arguments()
     run = Run.get_context()
+    outputs = Path(os.environ.get("HYPERSWEEP_OUTPUTS_DIR", "outputs"))
+    outputs.mkdir(parents=True, exist_ok=True)
 
     features, labels = load_digits(return_X_y=True)
     x_train, x_valid, y_train, y_valid = train_test_split(
@@ -53,33 +61,56 @@ def main() -> None:
     )
     classes = np.unique(labels)
 
+    first_epoch = 1
+    if arguments.resume_from:
+        first_epoch = load_checkpoint(model, Path(arguments.resume_from) / CHECKPOINT,
+                                      x_train, y_train, classes) + 1
+        print(f"continuing after epoch {first_epoch - 1} from {arguments.resume_from}")
+
     started = time.perf_counter()
-    for epoch in range(1, arguments.epochs + 1):
+    for epoch in range(first_epoch, arguments.epochs + 1):
         # partial_fit makes one pass over the data in mini-batches of batch_size.
         model.partial_fit(x_train, y_train, classes=classes)
         accuracy = float(model.score(x_valid, y_valid))
+        save_checkpoint(model, epoch, outputs / CHECKPOINT)
+        run.log("epoch", epoch)
         run.log("accuracy", accuracy)
         run.log("loss", float(model.loss_))
         print(f"epoch {epoch:3d}: loss {model.loss_:.4f}, validation accuracy {accuracy:.4f}")
 
     run.log("train_seconds", time.perf_counter() - started)
-    save_model(model, arguments)
-
-
-def save_model(model: MLPClassifier, arguments: argparse.Namespace) -> None:
-    """Save the weights as NumPy arrays and the settings as JSON in outputs/."""
-    outputs = Path(os.environ.get("HYPERSWEEP_OUTPUTS_DIR", "outputs"))
-    outputs.mkdir(parents=True, exist_ok=True)
-
-    arrays = {f"coef_{i}": weights for i, weights in enumerate(model.coefs_)}
-    arrays.update({f"intercept_{i}": bias for i, bias in enumerate(model.intercepts_)})
-    np.savez(outputs / "model.npz", **arrays)
     (outputs / "settings.json").write_text(json.dumps(vars(arguments), indent=2))
 
 
-if __name__ == "__main__":
-    import warnings
+def save_checkpoint(model: MLPClassifier, epoch: int, path: Path) -> None:
+    """Save the weights and the epoch as NumPy arrays, replacing the file atomically."""
+    arrays = {f"coef_{i}": weights for i, weights in enumerate(model.coefs_)}
+    arrays.update({f"intercept_{i}": bias for i, bias in enumerate(model.intercepts_)})
+    temporary = path.with_name(path.stem + ".tmp.npz")
+    np.savez(temporary, epoch=np.array(epoch), **arrays)
+    os.replace(temporary, path)
 
+
+def load_checkpoint(model: MLPClassifier, path: Path, x_train: np.ndarray, y_train: np.ndarray,
+                    classes: np.ndarray) -> int:
+    """Restore the weights saved by save_checkpoint and return the epoch they were saved at."""
+    saved = np.load(path)
+    # One step on one sample builds the network and its optimizer; the saved weights then
+    # replace the values in place, because the optimizer updates those very arrays.
+    # NOTE: Adam's moment estimates start afresh, so a resumed run is close to, not equal to,
+    # an uninterrupted one.
+    with warnings.catch_warnings():
+        # One sample is fewer than batch_size, which sklearn reports; it is intended here.
+        warnings.simplefilter("ignore", UserWarning)
+        model.partial_fit(x_train[:1], y_train[:1], classes=classes)
+    for i, weights in enumerate(model.coefs_):
+        weights[...] = saved[f"coef_{i}"]
+    for i, bias in enumerate(model.intercepts_):
+        bias[...] = saved[f"intercept_{i}"]
+    return int(saved["epoch"])
+
+
+if __name__ == "__main__":
     # partial_fit runs one epoch per call on purpose, so this warning is expected here.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     main()

@@ -322,11 +322,16 @@ class HyperDriveRun(_StoreUser):
         return [Run(self.experiment, record.run_id) for record in records
                 if status is None or record.status.value == status]
 
-    def _children_ranked(self) -> list[ChildRunRecord]:
+    def _children_ranked(self, *, include_resume_from_runs: bool = False,
+                         ) -> list[ChildRunRecord]:
         from hypersweep.controller.ranking import sort_by_primary_metric
 
         with self._store() as store:
             records = store.list_child_runs(self.id)
+            if include_resume_from_runs:
+                parent = store.get_parent_run(self.id)
+                for parent_id in parent.config.get("resume_from") or []:
+                    records.extend(store.list_child_runs(parent_id))
         return list(sort_by_primary_metric(records, self.goal))
 
     def get_children_sorted_by_primary_metric(self, top: int = 0, reverse: bool = False,
@@ -354,9 +359,11 @@ class HyperDriveRun(_StoreUser):
                                        include_resume_from_runs: bool = True) -> Run | None:
         """Return the run with the best logged primary metric value, or None.
 
-        Ties go to the earlier run.
+        Ties go to the earlier run. With ``include_resume_from_runs`` the runs of the
+        warm-start parents (``resume_from``) compete too.
         """
-        for record in self._children_ranked():
+        ranked = self._children_ranked(include_resume_from_runs=include_resume_from_runs)
+        for record in ranked:
             if not _has_score(record):
                 return None
             if record.status is RunStatus.FAILED and not include_failed:

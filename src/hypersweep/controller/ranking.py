@@ -18,6 +18,9 @@ class _Ranked(Protocol):
     @property
     def best_score(self) -> float | None: ...
 
+    @property
+    def created_at(self) -> float: ...
+
 
 def best_value(values: Iterable[float], goal: PrimaryMetricGoal) -> float | None:
     """Return the best finite value (max or min by goal), or None when there is none."""
@@ -28,17 +31,17 @@ def best_value(values: Iterable[float], goal: PrimaryMetricGoal) -> float | None
     return max(finite) if goal is PrimaryMetricGoal.MAXIMIZE else min(finite)
 
 
-def rank_key(run: _Ranked, goal: PrimaryMetricGoal) -> tuple[int, float, int]:
+def rank_key(run: _Ranked, goal: PrimaryMetricGoal) -> tuple[int, float, float, int]:
     """Sort key that puts the best run first; runs with no finite value go last.
 
-    Ties go to the earlier run (the lower child number).
+    Ties go to the earlier run: the one created first, then the lower child number.
     """
     score = run.best_score
     if score is None or not math.isfinite(score):
-        return (1, 0.0, run.number)
+        return (1, 0.0, run.created_at, run.number)
 
     signed = -score if goal is PrimaryMetricGoal.MAXIMIZE else score
-    return (0, signed, run.number)
+    return (0, signed, run.created_at, run.number)
 
 
 RankedT = TypeVar("RankedT", bound=_Ranked)
