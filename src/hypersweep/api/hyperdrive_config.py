@@ -12,6 +12,7 @@ from hypersweep.enums import PrimaryMetricGoal
 from hypersweep.errors import InvalidConfigError
 from hypersweep.policies import EarlyTerminationPolicy, NoTerminationPolicy, policy_from_dict
 from hypersweep.sampling import ParameterSampling, sampling_from_dict
+from hypersweep.sampling.base import SamplingLimitWarning
 
 __all__ = ["HyperDriveConfig"]
 
@@ -71,6 +72,10 @@ class HyperDriveConfig:
         self.resume_child_runs = _check_run_ids("resume_child_runs", resume_child_runs,
                                                 max_count=None, child=True)
         _check_placeholders(self.run_config, self.hyperparameter_sampling)
+
+        for sentence in self.hyperparameter_sampling.check_limits(self.max_total_runs,
+                                                                  self.max_concurrent_runs):
+            warnings.warn(sentence, SamplingLimitWarning, stacklevel=2)
 
     @property
     def estimator(self) -> ScriptRunConfig:
