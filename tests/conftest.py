@@ -62,3 +62,10 @@ def _no_inherited_workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("HYPERSWEEP_METRICS_FILE", raising=False)
     monkeypatch.delenv("HYPERSWEEP_RUN_ID", raising=False)
     yield
+
+
+def approx_or_none(expected: float | None, rel: float = 1e-12) -> object:
+    """``pytest.approx`` for numbers, and ``None`` itself when no number is expected."""
+    if expected is None:
+        return None
+    return pytest.approx(expected, rel=rel)

@@ -123,7 +123,8 @@ def test_run_timeout_cancels_run(workspace: Workspace, source_dir: Path, pids_di
     for child in sweep.get_children():
         details = child.get_details()
         assert details["status"] == "Canceled"
-        assert details["reason"].startswith("exceeded max_run_duration_minutes=0.025 after")
+        assert details["reason"].startswith(
+            "exceeded the time limit of 1.5 s per run (max_run_duration_minutes=0.025) after")
         # The value logged before the timeout is kept.
         assert isinstance(child.get_metrics()["score"], float)
     assert elapsed < 1.5 + GRACE + 5
@@ -140,12 +141,14 @@ def test_max_duration_ends_sweep(workspace: Workspace, source_dir: Path,
     sweep = HyperDriveRun(workspace, run_id)
     details = sweep.get_details()
     assert details["status"] == "Completed"
-    assert details["endReason"] == "max_duration_minutes=0.0333333 reached"
+    assert details["endReason"] == ("the sweep reached its time limit of 2 s "
+                                    "(max_duration_minutes=0.0333333)")
     children = sweep.get_children()
     assert len(children) == 2
     for child in children:
         assert child.get_status() == "Canceled"
-        assert "the sweep stopped: max_duration_minutes" in child.get_details()["reason"]
+        assert "the sweep stopped: the sweep reached its time limit" in \
+            child.get_details()["reason"]
     assert_no_process_left(workspace, run_id, pids_dir)
 
 

@@ -161,6 +161,7 @@ def test_build_argv_script_and_command(tmp_path: Path) -> None:
 
 
 def test_command_placeholder_must_name_a_parameter(tmp_path: Path) -> None:
+    (tmp_path / "t.py").write_text("")
     run_config = ScriptRunConfig(source_directory=tmp_path,
                                  command="python t.py --lr ${{search_space.learning_rate}}")
     with pytest.raises(InvalidConfigError, match="search_space.learning_rate"):
@@ -173,3 +174,35 @@ def test_grid_sampling_in_config(script_config: ScriptRunConfig) -> None:
     config = make_config(script_config,
                          hyperparameter_sampling=GridParameterSampling({"a": choice(1, 2)}))
     assert config.hyperparameter_sampling.space_size == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("python missing.py --lr 1", "script 'missing.py' was not found in the code folder"),
+        ("./missing.sh", "program './missing.sh' was not found in the code folder"),
+        ("./data.txt", "program './data.txt' is not executable; run `chmod \\+x ./data.txt`"),
+        ("no-such-program-xyz --x 1", "program 'no-such-program-xyz' was not found on PATH"),
+        ("python 'unclosed", "cannot be parsed"),
+    ],
+)
+def test_command_program_must_exist(tmp_path: Path, command: str, message: str) -> None:
+    (tmp_path / "data.txt").write_text("")
+    with pytest.raises(InvalidConfigError, match=message):
+        ScriptRunConfig(source_directory=tmp_path, command=command)
+
+
+def test_command_programs_that_exist(tmp_path: Path) -> None:
+    script = tmp_path / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    (tmp_path / "train.py").write_text("")
+    for command in ("./run.sh", "python train.py", "sh -c 'echo hi'", "echo a && ./gone.sh",
+                    "python ${{search_space.script}}"):
+        ScriptRunConfig(source_directory=tmp_path, command=command)
+
+
+def test_interpreter_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("")
+    with pytest.raises(InvalidConfigError, match="python='/nope/python' is not an executable"):
+        ScriptRunConfig(source_directory=tmp_path, script="train.py", python="/nope/python")

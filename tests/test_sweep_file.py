@@ -138,7 +138,16 @@ def test_bad_overrides(tmp_path: Path, override: str, message: str) -> None:
         ("${{search_space.units}}", "${{search_space.width}}", "search_space.width"),
         ("code: .", "code: ./missing", "is not an existing folder"),
         ("experiment_name: demo", "experiment_name: demo\nexperiment_name: again",
-         "key 'experiment_name' appears twice"),
+         "sweep.yml: line 3: key 'experiment_name' appears twice"),
+        ("max_value: -1", "max_value: -9",
+         "sweep.yml:8: search_space.lr: loguniform: min_value=-6 must be less than or equal "
+         "to max_value=-9"),
+        ("trial_timeout: 30", "trial_timeout: 30, cancel_grace_period: -2",
+         "sweep.yml:11: limits.cancel_grace_period=-2 is invalid"),
+        ("sampling_algorithm: random", "sampling_algorithm: {type: grid, seed: 3}",
+         "sampling_algorithm.seed applies to random sampling only"),
+        ("objective: {goal: Maximize, primary_metric: accuracy}", "",
+         "objective is missing; add it, for example objective: {goal: maximize"),
         ("lr: {", "lr: [", "invalid YAML"),
     ],
 )

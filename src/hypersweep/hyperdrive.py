@@ -30,6 +30,8 @@ from hypersweep.space import (
 
 # Azure's base class of the sampling classes.
 HyperParameterSampling = ParameterSampling
+# Azure's older name of HyperDriveConfig.
+HyperDriveRunConfig = HyperDriveConfig
 
 __all__ = [
     "BanditPolicy",
@@ -37,6 +39,7 @@ __all__ = [
     "GridParameterSampling",
     "HyperDriveConfig",
     "HyperDriveRun",
+    "HyperDriveRunConfig",
     "HyperParameterSampling",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",

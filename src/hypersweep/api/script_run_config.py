@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hypersweep.api._program_check import check_command_program, check_interpreter
 from hypersweep.errors import InvalidConfigError
 
 __all__ = ["ScriptRunConfig", "format_argument_value"]
@@ -71,6 +72,8 @@ class ScriptRunConfig:
         self.compute_target = _check_compute_target(compute_target)
         self.resources = _check_resources(resources)
         self.python = _check_python(python)
+        if self.command is not None:
+            check_command_program(self.source_directory, self.command)
 
     @property
     def interpreter(self) -> str:
@@ -311,4 +314,5 @@ def _check_python(python: object) -> str | None:
         raise InvalidConfigError(f"python={python!r} is invalid; give the path of an "
                                  "interpreter")
 
+    check_interpreter(python)
     return python

@@ -38,6 +38,12 @@ _OBJECTIVE_KEYS = ("goal", "primary_metric")
 _LIMITS_KEYS = ("max_total_trials", "max_concurrent_trials", "timeout", "trial_timeout",
                 "cancel_grace_period")
 _SAMPLING_KEYS = ("type", "seed", "rule", "logbase")
+_SECTION_EXAMPLES = {
+    "trial": "trial: {code: ., command: 'python train.py --lr ${{search_space.lr}}'}",
+    "search_space": "search_space: {lr: {type: loguniform, min_value: -9, max_value: -2}}",
+    "objective": "objective: {goal: maximize, primary_metric: accuracy}",
+    "limits": "limits: {max_total_trials: 20, max_concurrent_trials: 2}",
+}
 _INPUT_PLACEHOLDER = re.compile(r"\$\{\{\s*inputs\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -84,7 +90,8 @@ class _Context:
         value = parent.get(key)
         if value is None:
             if required:
-                raise self.fail(parent, key, f"{key} is missing; see docs/yaml-reference.md")
+                example = _SECTION_EXAMPLES.get(key, "")
+                raise self.fail(parent, key, f"{key} is missing; add it, for example {example}")
             return None
         if not isinstance(value, Mapping):
             raise self.fail(parent, key, f"{key} must be a mapping, got {value!r}")
@@ -250,6 +257,11 @@ def _parse_sampling(context: _Context, data: Mapping[str, Any],
         value = value.get("type")
 
     kind = value.lower() if isinstance(value, str) else value
+    if kind == "grid":
+        for key in ("seed", "rule"):
+            if key in options:
+                raise context.fail(options, key, f"sampling_algorithm.{key} applies to random "
+                                                 "sampling only; remove it for grid sampling")
     try:
         if kind == "random":
             return RandomParameterSampling(space, seed=options.get("seed"),
@@ -310,7 +322,12 @@ def _parse_limits(context: _Context, data: Mapping[str, Any]) -> dict[str, Any]:
         result[target] = seconds / 60
 
     if "cancel_grace_period" in limits:
-        result["cancel_grace_seconds"] = limits["cancel_grace_period"]
+        grace = limits["cancel_grace_period"]
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
+            raise context.fail(limits, "cancel_grace_period",
+                               f"limits.cancel_grace_period={grace!r} is invalid; give a "
+                               "number of seconds >= 0")
+        result["cancel_grace_seconds"] = grace
 
     for key, target in (("max_total_trials", "max_total_runs"),
                         ("max_concurrent_trials", "max_concurrent_runs")):

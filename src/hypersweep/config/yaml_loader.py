@@ -66,6 +66,8 @@ def load_yaml(path: Path) -> Any:
 
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - the loader derives from SafeLoader
+    except InvalidConfigError as exc:
+        raise InvalidConfigError(f"{path.name}: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"

@@ -364,7 +364,8 @@ class SweepController:
             return
 
         self._stop(RunStatus.COMPLETED,
-                   f"max_duration_minutes={self.config.max_duration_minutes:g} reached")
+                   f"the sweep reached its time limit of {limit_seconds:g} s "
+                   f"(max_duration_minutes={self.config.max_duration_minutes:g})")
 
     def _check_run_timeout(self, active: _ActiveRun) -> None:
         limit_minutes = self.config.max_run_duration_minutes
@@ -373,8 +374,9 @@ class SweepController:
 
         elapsed = time.time() - active.started_at
         if elapsed >= limit_minutes * 60:
-            self._cancel_run(active, f"exceeded max_run_duration_minutes={limit_minutes:g} "
-                                     f"after {elapsed:.1f} s")
+            self._cancel_run(active, f"exceeded the time limit of {limit_minutes * 60:g} s per "
+                                     f"run (max_run_duration_minutes={limit_minutes:g}) after "
+                                     f"{elapsed:.1f} s")
 
     def _stop(self, status: RunStatus, reason: str) -> None:
         """End the sweep: start no more runs and cancel the running ones."""
@@ -508,6 +510,10 @@ class SweepController:
         self._values[child_id] = []
         self._statuses[child_id] = RunStatus.RUNNING
         origin = f" (continuing run {resumed_from})" if resumed_from else ""
+        if handle.pid is None:
+            self.log.warning(f"run {child_id} could not start; `hypersweep logs {child_id}` "
+                             "shows why")
+            return
         self.log.info(f"run {child_id} started with {_describe(record.hyperparameters)}{origin}")
 
     def _child_environment(self, child_id: str, child_dir: os.PathLike[str],
@@ -609,6 +615,10 @@ class SweepController:
     def _reap(self, active: _ActiveRun, run_exit: RunExit) -> None:
         child_id = active.record.run_id
         self._ingest(active)
+        if active.reader.complete_last_line():
+            self.log.warning(f"run {child_id}: the last line of its metrics file had no "
+                             "newline; it was read anyway")
+            self._ingest(active)
         log_path = active.record.run_dir and os.path.join(active.record.run_dir, "std_log.txt")
 
         reason: str | None
@@ -622,9 +632,13 @@ class SweepController:
         log_tail = None
         if status is not RunStatus.COMPLETED and log_path:
             log_tail = read_log_tail(log_path)
+        if active.handle.pid is None and log_tail:
+            # The launcher wrote why the command could not start as the log's last line.
+            reason = f"could not start: {log_tail.strip().splitlines()[-1]}"
 
         active.handle.finalize()
-        self.store.update_child_run(child_id, status=status, ended_at=run_exit.ended_at,
+        self.store.update_child_run(child_id, status=status,
+                                    ended_at=max(run_exit.ended_at, active.started_at),
                                     exit_code=run_exit.exit_code, reason=reason,
                                     log_tail=log_tail, termination=active.termination)
         del self._active[child_id]
@@ -636,7 +650,7 @@ class SweepController:
                 value=best_value(self._values[child_id], self.goal), status=status,
                 intervals=len(self._values[child_id])))
 
-        duration = run_exit.ended_at - active.started_at
+        duration = max(0.0, run_exit.ended_at - active.started_at)
         score = best_value(self._values[child_id], self.goal)
         summary = f"best {self.metric} = {score!r}" if score is not None else \
             f"no finite {self.metric} value"

@@ -146,3 +146,23 @@ class MetricsFileReader:
                 yield position, text
 
         self.offset = position
+
+    def complete_last_line(self) -> bool:
+        """Append the missing newline to a final line; return whether there was one.
+
+        Call it only once the writer has exited: a line without a newline is then complete.
+        """
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return False
+
+        if size <= self.offset:
+            return False
+
+        with open(self.path, "rb+") as stream:
+            stream.seek(-1, os.SEEK_END)
+            if stream.read(1) == b"\n":
+                return False
+            stream.write(b"\n")
+        return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -125,5 +127,14 @@ def _parse_mapping(name: str, value: Mapping[Any, Any]) -> ex.ParameterExpressio
             f"{name}: values={value['values']!r} must be a list, e.g. values: [16, 32, 64]"
         )
 
-    with named(name):
-        return form.build(*(value[key] for key in form.keys))
+    try:
+        with named(name):
+            return form.build(*(value[key] for key in form.keys))
+    except InvalidConfigError as exc:
+        # Errors of the builders use the Python argument names (low, high); a YAML author
+        # wrote min_value and max_value.
+        message = str(exc)
+        for argument, key in zip(form.arguments, form.keys, strict=True):
+            if argument != key:
+                message = re.sub(rf"\b{argument}=", f"{key}=", message)
+        raise InvalidConfigError(message) from None
