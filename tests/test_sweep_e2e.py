@@ -315,3 +315,19 @@ def test_max_concurrent_runs_is_respected(workspace: Workspace, source_dir: Path
     for earlier, later in zip(children, children[1:], strict=False):
         assert earlier.ended_at is not None and later.started_at is not None
         assert later.started_at >= earlier.ended_at - 0.01
+
+
+def test_controller_that_cannot_start_fails_sweep(workspace: Workspace, source_dir: Path) -> None:
+    from hypersweep.controller import spawn_controller
+
+    write_script(source_dir, "train.py", QUADRATIC)
+    sampling = GridParameterSampling({"x": choice(0.0, 1.0)})
+    run_id = record_sweep(workspace, "tests", config_for(source_dir, "train.py", sampling))
+    with workspace.open_store() as store:
+        store.update_parent_run(run_id, config={"broken": True})
+
+    spawn_controller(workspace, run_id)
+    sweep = HyperDriveRun(workspace, run_id)
+    with pytest.raises(Exception, match="failed: the controller could not start: KeyError"):
+        sweep.wait_for_completion(timeout=60, poll_interval=0.1)
+    assert sweep.get_status() == "Failed"

@@ -259,6 +259,12 @@ class HyperDriveRun(_StoreUser):
             if record.status.is_terminal:
                 break
 
+            if record.status is RunStatus.QUEUED and time.time() - record.created_at > 60:
+                raise HyperSweepError(
+                    f"the controller of sweep {self.id} has not started after 60 s; its output "
+                    f"is in {self.workspace.sweep_dir(self.id) / 'controller.out'}"
+                )
+
             if record.status is not RunStatus.QUEUED and not self.is_controller_alive():
                 # The controller died without recording an end (kill -9, machine restart).
                 raise HyperSweepError(

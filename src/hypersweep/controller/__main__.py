@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import time
 from types import FrameType
 
 from hypersweep.api.workspace import Workspace
@@ -25,8 +26,17 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    controller = SweepController(Workspace(options.workspace), options.run_id,
-                                 resume=options.resume)
+    workspace = Workspace(options.workspace)
+    try:
+        controller = SweepController(workspace, options.run_id, resume=options.resume)
+    except Exception as exc:
+        # Without this the sweep would stay Queued and its waiters would wait forever.
+        logging.getLogger("hypersweep.controller").exception("the controller could not start")
+        with workspace.open_store() as store:
+            store.update_parent_run(options.run_id, status=RunStatus.FAILED, ended_at=time.time(),
+                                    end_reason=f"the controller could not start: "
+                                               f"{type(exc).__name__}: {exc}")
+        return 1
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
