@@ -22,9 +22,21 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from hypersweep.cli import best, cancel, list_sweeps, logs, preview, resume, run, show
+    from hypersweep.cli import (
+        best,
+        cancel,
+        dashboard,
+        list_sweeps,
+        logs,
+        preview,
+        report,
+        resume,
+        run,
+        show,
+    )
 
-    for module in (run, preview, list_sweeps, show, best, cancel, logs, resume):
+    for module in (run, preview, list_sweeps, show, best, cancel, logs, resume, dashboard,
+                   report):
         cli.add_command(module.command)
 
 
