@@ -10,7 +10,8 @@ import hypersweep
 
 SPEC_NAMES = [
     "Workspace", "Experiment", "ScriptRunConfig", "HyperDriveConfig", "PrimaryMetricGoal",
-    "RandomParameterSampling", "GridParameterSampling", "BanditPolicy", "MedianStoppingPolicy",
+    "RandomParameterSampling", "GridParameterSampling", "BayesianParameterSampling",
+    "BanditPolicy", "MedianStoppingPolicy",
     "TruncationSelectionPolicy", "NoTerminationPolicy", "choice", "randint", "uniform",
     "loguniform", "normal", "lognormal", "quniform", "qloguniform", "qnormal", "qlognormal",
     "Run", "HyperDriveRun",

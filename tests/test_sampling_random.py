@@ -65,7 +65,7 @@ def as_points(configurations: list[dict]) -> list[tuple]:
 
 def test_sampling_all_matches_exports():
     exported = {name for name in dir(sampling_module) if not name.startswith("_")}
-    modules = {"base", "grid", "random"}
+    modules = {"base", "bayesian", "grid", "random"}
 
     assert set(sampling_module.__all__) == exported - modules
 

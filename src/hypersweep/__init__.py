@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "RunStatus": "hypersweep.enums",
     "RandomParameterSampling": "hypersweep.sampling",
     "GridParameterSampling": "hypersweep.sampling",
+    "BayesianParameterSampling": "hypersweep.sampling",
     "BanditPolicy": "hypersweep.policies",
     "MedianStoppingPolicy": "hypersweep.policies",
     "TruncationSelectionPolicy": "hypersweep.policies",
@@ -81,7 +82,11 @@ if TYPE_CHECKING:
         NoTerminationPolicy,
         TruncationSelectionPolicy,
     )
-    from hypersweep.sampling import GridParameterSampling, RandomParameterSampling
+    from hypersweep.sampling import (
+        BayesianParameterSampling,
+        GridParameterSampling,
+        RandomParameterSampling,
+    )
     from hypersweep.space import (
         choice,
         lognormal,

@@ -14,7 +14,12 @@ from hypersweep.policies import (
     NoTerminationPolicy,
     TruncationSelectionPolicy,
 )
-from hypersweep.sampling import GridParameterSampling, ParameterSampling, RandomParameterSampling
+from hypersweep.sampling import (
+    BayesianParameterSampling,
+    GridParameterSampling,
+    ParameterSampling,
+    RandomParameterSampling,
+)
 from hypersweep.space import (
     choice,
     lognormal,
@@ -35,6 +40,7 @@ HyperDriveRunConfig = HyperDriveConfig
 
 __all__ = [
     "BanditPolicy",
+    "BayesianParameterSampling",
     "EarlyTerminationPolicy",
     "GridParameterSampling",
     "HyperDriveConfig",

@@ -103,6 +103,13 @@ class HyperDriveConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> HyperDriveConfig:
         """Rebuild a configuration from :meth:`to_dict`."""
         policy_data = data.get("policy")
+        with warnings.catch_warnings():
+            # The limit warnings were shown when the configuration was first built.
+            warnings.simplefilter("ignore", SamplingLimitWarning)
+            return cls._from_dict(data, policy_data)
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any], policy_data: Any) -> HyperDriveConfig:
         return cls(
             run_config=ScriptRunConfig.from_dict(data["run_config"]),
             hyperparameter_sampling=sampling_from_dict(data["hyperparameter_sampling"]),

@@ -7,10 +7,12 @@
 """
 
 from hypersweep.sampling.base import ParameterSampling, Sampler, sampling_from_dict
+from hypersweep.sampling.bayesian import BayesianParameterSampling
 from hypersweep.sampling.grid import GridParameterSampling
 from hypersweep.sampling.random import RandomParameterSampling
 
 __all__ = [
+    "BayesianParameterSampling",
     "GridParameterSampling",
     "ParameterSampling",
     "RandomParameterSampling",

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hypersweep.enums import PrimaryMetricGoal, RunStatus
 from hypersweep.errors import InvalidConfigError
 from hypersweep.space import SearchSpace
 
 __all__ = [
     "Configuration",
+    "Observation",
     "ParameterSampling",
     "Point",
     "Sampler",
+    "SamplingLimitWarning",
     "as_point",
     "check_keys",
     "merge_properties",
@@ -38,11 +42,34 @@ Point = tuple[Any, ...]
 _SAMPLINGS: dict[str, type[ParameterSampling]] = {}
 
 
+class SamplingLimitWarning(UserWarning):
+    """The sweep's run limits leave a sampling algorithm too little room to work well."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The outcome of one ended child run, as a sampler learns it.
+
+    ``value`` is the best finite primary metric value that the run logged (the highest for
+    MAXIMIZE, the lowest for MINIMIZE), or None when it logged no finite value. ``status`` is
+    COMPLETED, FAILED or CANCELED; a run stopped by an early termination policy is CANCELED.
+    ``intervals`` is how many primary metric values the run logged. ``from_parent`` marks a run
+    of a warm-start parent, observed before the sampler's first proposal.
+    """
+
+    configuration: Mapping[str, Any]
+    value: float | None
+    status: RunStatus
+    intervals: int
+    from_parent: bool = False
+
+
 class Sampler(abc.ABC):
     """A stateful source of configurations for one sweep.
 
     Subclasses implement :meth:`_next_configuration`; :meth:`next_configuration` counts what
-    it returns.
+    it returns. Every configuration returned and not yet passed to :meth:`observe` is pending:
+    its run has started or is about to start.
     """
 
     def __init__(self) -> None:
@@ -60,6 +87,14 @@ class Sampler(abc.ABC):
             self._count += 1
         return configuration
 
+    def observe(self, observation: Observation) -> None:
+        """Learn the outcome of an ended run. Samplers that ignore outcomes do nothing.
+
+        A sweep calls this once for each run that ends, and once for each run of a warm-start
+        parent before the first :meth:`next_configuration`.
+        """
+        return None
+
     @abc.abstractmethod
     def _next_configuration(self) -> Configuration | None:
         """Return the next configuration, or None when the sampler is exhausted."""
@@ -70,6 +105,13 @@ class ParameterSampling(abc.ABC):
 
     type_name: ClassVar[str]
     """The ``type`` of :meth:`to_dict`; setting it in a subclass registers the subclass."""
+
+    replays_sequence: ClassVar[bool] = True
+    """Whether the i-th proposal depends only on the settings and i, not on observations.
+
+    A restarted controller puts such a sampler back in place by drawing the proposals it had
+    already made; a model-based sampler sets this to False and learns from observations instead.
+    """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,12 +153,23 @@ class ParameterSampling(abc.ABC):
             configurations.append(configuration)
         return configurations
 
+    def check_limits(self, max_total_runs: int, max_concurrent_runs: int) -> list[str]:
+        """Return one sentence per run limit that keeps this sampling from working well.
+
+        The sweep configuration shows each sentence as a :class:`SamplingLimitWarning`. The
+        default returns no sentences.
+        """
+        return []
+
     @abc.abstractmethod
-    def create_sampler(self, *, skip: Collection[Point] = ()) -> Sampler:
+    def create_sampler(
+        self, *, skip: Collection[Point] = (), goal: PrimaryMetricGoal = PrimaryMetricGoal.MAXIMIZE
+    ) -> Sampler:
         """Start a new sampler that never proposes the configurations in ``skip``.
 
         Each entry of ``skip`` is a tuple of values in the space's declaration order (for
-        example the configurations that a warm-start parent already ran).
+        example the configurations that a warm-start parent already ran). ``goal`` is the
+        direction of the primary metric, for samplers that learn from outcomes.
         """
 
     @abc.abstractmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from hypersweep.enums import PrimaryMetricGoal
 from hypersweep.errors import InvalidConfigError
 from hypersweep.sampling.base import (
     Configuration,
@@ -47,7 +48,10 @@ class GridParameterSampling(ParameterSampling):
                     "List the values with choice(...), or use RandomParameterSampling"
                 )
 
-    def create_sampler(self, *, skip: Collection[Point] = ()) -> Sampler:
+    def create_sampler(
+        self, *, skip: Collection[Point] = (), goal: PrimaryMetricGoal = PrimaryMetricGoal.MAXIMIZE
+    ) -> Sampler:
+        # The order of the configurations does not depend on the outcomes, so goal is unused.
         return _GridSampler(self._space, skip)
 
     def to_dict(self) -> dict[str, Any]:

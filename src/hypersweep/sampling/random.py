@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from hypersweep.enums import PrimaryMetricGoal
 from hypersweep.errors import InvalidConfigError
 from hypersweep.sampling.base import (
     Configuration,
@@ -86,7 +87,10 @@ class RandomParameterSampling(ParameterSampling):
         """``"random"`` or ``"sobol"``."""
         return self._rule
 
-    def create_sampler(self, *, skip: Collection[Point] = ()) -> Sampler:
+    def create_sampler(
+        self, *, skip: Collection[Point] = (), goal: PrimaryMetricGoal = PrimaryMetricGoal.MAXIMIZE
+    ) -> Sampler:
+        # The order of the configurations does not depend on the outcomes, so goal is unused.
         return _RandomSampler(self._space, self._seed, self._rule, skip)
 
     def to_dict(self) -> dict[str, Any]:
