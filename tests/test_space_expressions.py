@@ -468,3 +468,18 @@ def test_search_space_accepts_option_names_and_keywords():
 def test_expression_base_is_abstract():
     with pytest.raises(TypeError):
         ParameterExpression("uniform", (0, 1))  # type: ignore[abstract]
+
+
+def test_qloguniform_reaches_bounds_given_as_logs() -> None:
+    import math
+
+    import numpy as np
+
+    from hypersweep.space import qloguniform
+
+    expression = qloguniform(math.log(4), math.log(128), 1)
+    values = set(expression.sample(np.random.default_rng(0), 20000))
+    assert min(values) == 4
+    assert max(values) == 128
+    low = qloguniform(math.log(3), math.log(100), 1)
+    assert min(low.sample(np.random.default_rng(1), 20000)) == 3

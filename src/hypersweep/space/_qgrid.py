@@ -7,6 +7,8 @@ import math
 from collections.abc import Iterator
 from decimal import Decimal
 
+_BOUND_TOLERANCE = 1e-12
+
 
 class QGrid:
     """Multiples ``k * q`` of a step ``q > 0``, built without float noise.
@@ -52,7 +54,13 @@ class QGrid:
         return k
 
     def span(self, low: float, high: float) -> tuple[int, int] | None:
-        """Return the first and last ``k`` with a value in ``[low, high]``, or None if none."""
+        """Return the first and last ``k`` with a value in ``[low, high]``, or None if none.
+
+        The bounds are widened by a relative 1e-12, because bounds such as ``exp(log(128))``
+        come out of float arithmetic a few ulps away from the multiple they were meant to be.
+        """
+        low -= abs(low) * _BOUND_TOLERANCE
+        high += abs(high) * _BOUND_TOLERANCE
         first = math.ceil(low / self.q)
         while self.value(first - 1) >= low:
             first -= 1
