@@ -130,6 +130,8 @@ def test_bad_overrides(tmp_path: Path, override: str, message: str) -> None:
         ("max_total_trials: 6, ", "", "limits.max_total_trials is missing"),
         ("timeout: 120", "timeout: -5", "limits.timeout=-5 is invalid"),
         ("goal: Maximize", "goal: up", "sweep.yml:10: objective.goal='up' is invalid"),
+        ("sampling_algorithm: random", "sampling_algorithm: {type: bayesian, rule: sobol}",
+         "sampling_algorithm.rule does not apply to bayesian sampling"),
         ("sampling_algorithm: random", "sampling_algorithm: annealing",
          "sampling_algorithm='annealing' is not supported"),
         ("type: sweep", "type: command", "type='command' is not supported; use type: sweep"),
@@ -145,7 +147,7 @@ def test_bad_overrides(tmp_path: Path, override: str, message: str) -> None:
         ("trial_timeout: 30", "trial_timeout: 30, cancel_grace_period: -2",
          "sweep.yml:11: limits.cancel_grace_period=-2 is invalid"),
         ("sampling_algorithm: random", "sampling_algorithm: {type: grid, seed: 3}",
-         "sampling_algorithm.seed applies to random sampling only"),
+         "sampling_algorithm.seed does not apply to grid sampling"),
         ("objective: {goal: Maximize, primary_metric: accuracy}", "",
          "objective is missing; add it, for example objective: {goal: maximize"),
         ("lr: {", "lr: [", "invalid YAML"),
@@ -179,3 +181,12 @@ def test_search_space_must_be_mapping(tmp_path: Path) -> None:
     text = text[:start] + "search_space: [1, 2]\n" + text[end:]
     with pytest.raises(InvalidConfigError, match="sweep.yml:7: search_space must be a mapping"):
         load_sweep_file(write(tmp_path, text))
+
+
+def test_bayesian_sampling(tmp_path: Path) -> None:
+    text = BASE.replace("sampling_algorithm: random",
+                        "sampling_algorithm: {type: bayesian, seed: 4}")
+    with pytest.warns(UserWarning, match="max_total_runs"):
+        sampling = load_sweep_file(write(tmp_path, text)).config.hyperparameter_sampling
+    assert type(sampling).__name__ == "BayesianParameterSampling"
+    assert sampling.to_dict()["seed"] == 4

@@ -12,12 +12,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from hypersweep.api._program_check import check_command_program, check_interpreter
 from hypersweep.errors import InvalidConfigError
+from hypersweep.launchers import (
+    RunResources,
+    TargetKind,
+    check_resources,
+    parse_compute_target,
+    ray_is_installed,
+)
+from hypersweep.launchers._gpus import detect_gpus
+from hypersweep.launchers._resources import local_capacity
+from hypersweep.launchers._targets import RAY_INSTALL_HINT
 
 __all__ = ["ScriptRunConfig", "format_argument_value"]
 
-RESOURCE_KEYS = ("cpu", "gpu", "memory")
 PLACEHOLDER = re.compile(r"\$\{\{\s*search_space\.([A-Za-z_][A-Za-z0-9_\-]*)\s*\}\}")
 _SHELL_OPERATORS = re.compile(r"&&|\|\||[|;<>`]|\$\(")
 _PYTHON_NAMES = ("python", "python3")
@@ -41,6 +52,11 @@ class ScriptRunConfig:
     Give either ``script`` (run with the Python interpreter) or ``command`` (a command line with
     ``${{search_space.NAME}}`` placeholders, as in YAML sweeps). ``environment`` and other Azure
     arguments are accepted and ignored with a warning.
+
+    ``compute_target`` is ``"local"``, ``"ray"`` (the cluster that ``RAY_ADDRESS`` names, else a
+    local Ray instance, as ``ray.init()`` picks), ``"ray://HOST:PORT"`` (Ray Client) or
+    ``"HOST:PORT"`` (a Ray cluster's GCS address). ``resources`` is what each run reserves:
+    ``cpu`` cores (default 1), ``gpu`` GPUs (default 0) and ``memory`` in GiB.
     """
 
     def __init__(
@@ -70,7 +86,8 @@ class ScriptRunConfig:
         self.arguments = _check_arguments(arguments)
         self.environment_variables = _check_environment(environment_variables)
         self.compute_target = _check_compute_target(compute_target)
-        self.resources = _check_resources(resources)
+        self.resources = check_resources(resources)
+        _check_resources_fit(self.compute_target, self.resources)
         self.python = _check_python(python)
         if self.command is not None:
             check_command_program(self.source_directory, self.command)
@@ -267,43 +284,29 @@ def _check_environment(variables: object) -> dict[str, str]:
 
 
 def _check_compute_target(compute_target: object) -> str:
-    if compute_target is None or compute_target == "local":
-        return "local"
-
     if isinstance(compute_target, str) and compute_target.startswith("azureml:"):
         warnings.warn(f"compute_target={compute_target!r} is an Azure compute; the sweep runs "
                       "on this machine", stacklevel=4)
         return "local"
 
-    # TODO: Ray targets ("ray", "ray://HOST:PORT") need the Ray launcher, which does not
-    # exist yet.
-    raise InvalidConfigError(
-        f"compute_target={compute_target!r} is not supported; use 'local'"
-    )
+    target = parse_compute_target(compute_target)
+    if target.kind is TargetKind.RAY and not ray_is_installed():
+        raise InvalidConfigError(f"compute_target={str(target)!r} needs Ray, which is not "
+                                 f"installed; install it with: {RAY_INSTALL_HINT}")
+
+    return str(target)
 
 
-def _check_resources(resources: object) -> dict[str, float] | None:
-    if resources is None:
-        return None
+def _check_resources_fit(compute_target: str, resources: dict[str, float] | None) -> None:
+    """On the local target, check that one run fits on this machine (GPUs and memory).
 
-    if not isinstance(resources, Mapping):
-        raise InvalidConfigError(
-            f"resources={resources!r} is invalid; give a mapping such as {{'cpu': 1, 'gpu': 0}}"
-        )
+    A Ray cluster is checked when the sweep starts, against the nodes it has then.
+    """
+    if resources is None or compute_target != "local":
+        return
 
-    checked: dict[str, float] = {}
-    for key, value in resources.items():
-        if key not in RESOURCE_KEYS:
-            raise InvalidConfigError(
-                f"resources: key {key!r} is unknown; use {', '.join(RESOURCE_KEYS)}"
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InvalidConfigError(
-                f"resources.{key}={value!r} is invalid; give a number >= 0"
-            )
-        checked[key] = float(value)
-
-    return checked
+    local_capacity(RunResources.from_mapping(resources), cores=os.cpu_count() or 1,
+                   gpus=detect_gpus(), memory_bytes=psutil.virtual_memory().total)
 
 
 def _check_python(python: object) -> str | None:

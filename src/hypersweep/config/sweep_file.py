@@ -19,8 +19,14 @@ from hypersweep.api.hyperdrive_config import HyperDriveConfig
 from hypersweep.api.script_run_config import ScriptRunConfig
 from hypersweep.config.yaml_loader import LineMapping, load_yaml
 from hypersweep.errors import InvalidConfigError
+from hypersweep.launchers import parse_compute_target
 from hypersweep.policies import EarlyTerminationPolicy, policy_from_yaml
-from hypersweep.sampling import GridParameterSampling, ParameterSampling, RandomParameterSampling
+from hypersweep.sampling import (
+    BayesianParameterSampling,
+    GridParameterSampling,
+    ParameterSampling,
+    RandomParameterSampling,
+)
 from hypersweep.space import SearchSpace, parse_expression
 
 __all__ = ["SweepFile", "apply_override", "load_sweep_file"]
@@ -159,12 +165,12 @@ def load_sweep_file(path: str | Path, overrides: Sequence[str] = ()) -> SweepFil
     space_mapping = context.mapping(data, "search_space", required=True)
     assert space_mapping is not None
     space = _parse_search_space(context, space_mapping)
-    run_config = _parse_trial(context, data, path.parent, inputs)
+    compute = _parse_compute(context, data)
+    run_config = _parse_trial(context, data, path.parent, inputs, compute)
     sampling = _parse_sampling(context, data, space)
     metric_name, goal = _parse_objective(context, data)
     limits = _parse_limits(context, data)
     policy = _parse_policy(context, data)
-    _parse_compute(context, data)
 
     try:
         config = HyperDriveConfig(
@@ -213,7 +219,7 @@ def _parse_search_space(context: _Context, mapping: Mapping[str, Any]) -> Search
 
 
 def _parse_trial(context: _Context, data: Mapping[str, Any], base: Path,
-                 inputs: Mapping[str, str]) -> ScriptRunConfig:
+                 inputs: Mapping[str, str], compute: str) -> ScriptRunConfig:
     trial = context.mapping(data, "trial", required=True)
     assert trial is not None
     context.check_keys(trial, "trial.", _TRIAL_KEYS, _TRIAL_AZURE_ONLY)
@@ -241,9 +247,14 @@ def _parse_trial(context: _Context, data: Mapping[str, Any], base: Path,
             source_directory=(base / code).resolve(), command=command,
             environment_variables=trial.get("environment_variables"),
             resources=trial.get("resources"), python=trial.get("python"),
+            compute_target=compute,
         )
     except InvalidConfigError as exc:
+        if "compute_target" in str(exc):
+            raise context.fail(data, "compute", str(exc).replace("compute_target=", "compute=")
+                               ) from None
         key = "code" if "source_directory" in str(exc) else None
+        key = "resources" if "resources" in str(exc) and "resources" in trial else key
         raise context.fail(trial, key, f"trial: {exc}") from None
 
 
@@ -257,23 +268,25 @@ def _parse_sampling(context: _Context, data: Mapping[str, Any],
         value = value.get("type")
 
     kind = value.lower() if isinstance(value, str) else value
-    if kind == "grid":
-        for key in ("seed", "rule"):
+    if kind in ("grid", "bayesian"):
+        for key in ("seed", "rule") if kind == "grid" else ("rule",):
             if key in options:
-                raise context.fail(options, key, f"sampling_algorithm.{key} applies to random "
-                                                 "sampling only; remove it for grid sampling")
+                raise context.fail(options, key, f"sampling_algorithm.{key} does not apply to "
+                                                 f"{kind} sampling; remove it")
     try:
         if kind == "random":
             return RandomParameterSampling(space, seed=options.get("seed"),
                                            rule=options.get("rule", "random"))
         if kind == "grid":
             return GridParameterSampling(space)
+        if kind == "bayesian":
+            return BayesianParameterSampling(space, seed=options.get("seed"))
     except InvalidConfigError as exc:
         raise context.fail(data, "sampling_algorithm", f"sampling_algorithm: {exc}") from None
 
-    # TODO: bayesian sampling is not built yet; it fails here with a clear message.
     raise context.fail(data, "sampling_algorithm",
-                       f"sampling_algorithm={value!r} is not supported; use random or grid")
+                       f"sampling_algorithm={value!r} is not supported; use random, grid or "
+                       "bayesian")
 
 
 def _parse_objective(context: _Context, data: Mapping[str, Any]) -> tuple[str, str]:
@@ -350,15 +363,19 @@ def _parse_policy(context: _Context, data: Mapping[str, Any]) -> EarlyTerminatio
         raise context.fail(mapping, None, str(exc)) from None
 
 
-def _parse_compute(context: _Context, data: Mapping[str, Any]) -> None:
+def _parse_compute(context: _Context, data: Mapping[str, Any]) -> str:
+    """Return the compute target: ``local``, ``ray``, ``ray://HOST:PORT`` or ``HOST:PORT``."""
     compute = data.get("compute", "local")
-    if compute in (None, "local"):
-        return
+    if compute is None:
+        return "local"
 
     if isinstance(compute, str) and compute.startswith("azureml:"):
         context.notices.append(f"{context.where(data, 'compute')}: compute={compute!r} is an "
                                "Azure compute; the sweep runs on this machine")
-        return
+        return "local"
 
-    # TODO: Ray compute targets need the Ray launcher, which does not exist yet.
-    raise context.fail(data, "compute", f"compute={compute!r} is not supported; use local")
+    try:
+        return str(parse_compute_target(compute))
+    except InvalidConfigError as exc:
+        raise context.fail(data, "compute", str(exc).replace("compute_target=", "compute=")
+                           ) from None

@@ -29,11 +29,12 @@ from hypersweep.controller.sweep_log import SweepLog
 from hypersweep.enums import PrimaryMetricGoal, RunStatus
 from hypersweep.errors import HyperSweepError
 from hypersweep.launchers import (
+    ComputeTargetLostError,
     Launcher,
     LaunchSpec,
-    LocalLauncher,
     RunExit,
     RunHandle,
+    create_launcher,
     read_log_tail,
 )
 from hypersweep.policies import RunHistory
@@ -52,7 +53,9 @@ from hypersweep.store import ChildRunRecord, ParentRunRecord, Store
 
 __all__ = ["SweepController", "SweepProgress"]
 
-POLL_INTERVAL_SECONDS = 0.05
+# The loop's sleep between turns. A run's end waits up to this long to be noticed, so a shorter
+# sleep lets short runs follow each other sooner, at the cost of more idle turns.
+POLL_INTERVAL_SECONDS = 0.01
 # Tag of a child run that continues an earlier run from its checkpoint: the earlier run's id.
 RESUMED_FROM_TAG = "resumed_from"
 
@@ -105,8 +108,9 @@ class SweepController:
         self.metric = self.config.primary_metric_name
         self.sweep_dir = workspace.sweep_dir(run_id)
         self.log = SweepLog(self.sweep_dir / "controller.log")
-        self.launcher: Launcher = launcher or LocalLauncher(
-            grace_period=self.config.cancel_grace_seconds)
+        self.launcher: Launcher = launcher or create_launcher(
+            self.config.run_config.compute_target, grace_period=self.config.cancel_grace_seconds,
+            resources=self.config.run_config.resources)
         self.concurrency = min(self.config.max_concurrent_runs, self.launcher.capacity)
         self.on_progress = on_progress
 
@@ -156,6 +160,11 @@ class SweepController:
         try:
             while not self._turn():
                 time.sleep(POLL_INTERVAL_SECONDS)
+        except ComputeTargetLostError as exc:
+            # Nothing is marked ended: `hypersweep resume` starts the interrupted runs again.
+            self.log.error(f"sweep {self.run_id} stopped: {exc}; continue it with "
+                           f"`hypersweep resume {self.run_id}` once the target is back")
+            raise
         except BaseException as exc:
             self._abort(exc)
             raise
@@ -510,7 +519,7 @@ class SweepController:
         self._values[child_id] = []
         self._statuses[child_id] = RunStatus.RUNNING
         origin = f" (continuing run {resumed_from})" if resumed_from else ""
-        if handle.pid is None:
+        if handle.pid is None and handle.poll() is not None:
             self.log.warning(f"run {child_id} could not start; `hypersweep logs {child_id}` "
                              "shows why")
             return
@@ -632,7 +641,7 @@ class SweepController:
         log_tail = None
         if status is not RunStatus.COMPLETED and log_path:
             log_tail = read_log_tail(log_path)
-        if active.handle.pid is None and log_tail:
+        if not run_exit.started and log_tail:
             # The launcher wrote why the command could not start as the log's last line.
             reason = f"could not start: {log_tail.strip().splitlines()[-1]}"
 
@@ -712,6 +721,9 @@ def _describe(hyperparameters: dict[str, object]) -> str:
 
 
 def _describe_exit(run_exit: RunExit) -> str:
+    if run_exit.reason is not None:
+        return run_exit.reason
+
     if run_exit.signal is not None:
         try:
             name = signal.Signals(run_exit.signal).name

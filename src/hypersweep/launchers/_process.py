@@ -118,10 +118,49 @@ def signal_processes(processes: Iterable[psutil.Process], sig: int) -> int:
 def descendants(process: psutil.Process) -> list[psutil.Process]:
     """All live descendants of ``process`` (children, grandchildren, ...); empty once it is
     gone."""
-    try:
-        return list(process.children(recursive=True))
-    except psutil.Error:
-        return []
+    pids = _descendant_pids(process.pid)
+    if pids is None:
+        try:
+            return list(process.children(recursive=True))
+        except psutil.Error:
+            return []
+
+    found = []
+    for pid in pids:
+        try:
+            found.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return found
+
+
+def _descendant_pids(root: int) -> list[int] | None:
+    """Return the descendants' pids, read from Linux's /proc/PID/task/TID/children files, or
+    ``None`` where the kernel has no such files.
+
+    This reads the run's tree only, where psutil's ``children()`` reads /proc for every process
+    of the machine.
+    """
+    if not os.path.exists(f"/proc/{root}/task/{root}/children"):
+        return None
+
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # it has exited since its parent listed it
+        for thread in threads:
+            try:
+                with open(f"/proc/{pid}/task/{thread}/children") as listing:
+                    children = [int(child) for child in listing.read().split()]
+            except (OSError, ValueError):
+                continue
+            found.extend(children)
+            pending.extend(children)
+    return found
 
 
 @dataclass(frozen=True)
@@ -139,11 +178,15 @@ def find_run_processes(
     tag: str | None,
     known: Collection[psutil.Process] = (),
     exclude_pids: Collection[int] = (),
+    started_after: float | None = None,
 ) -> list[RunProcess]:
     """Every live process of a run: in process group ``pgid``, in ``known`` (descendants
     recorded earlier), or started with ``TAG_ENV_VAR=tag`` in its environment.
 
     Zombies have already ended and are not returned. The calling process is never returned.
+    With ``started_after`` (seconds since the epoch, before the run's first process started),
+    the environment is read only from processes created since then, because an older process
+    cannot carry the run's tag. This saves a read of /proc for most processes of the machine.
     """
     own_pid = os.getpid()
     found: list[RunProcess] = []
@@ -158,7 +201,8 @@ def find_run_processes(
             continue
 
         try:
-            belongs = in_group or process in known or _has_tag(process, tag)
+            young = started_after is None or process.create_time() >= started_after
+            belongs = in_group or process in known or (young and _has_tag(process, tag))
             if belongs and process.status() != psutil.STATUS_ZOMBIE:
                 found.append(RunProcess(process, in_group))
         except psutil.Error:

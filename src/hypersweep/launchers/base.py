@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from hypersweep.errors import InvalidConfigError
+from hypersweep.errors import HyperSweepError, InvalidConfigError
 
 __all__ = [
     "START_FAILURE_EXIT_CODE",
+    "ComputeTargetLostError",
     "LaunchSpec",
     "Launcher",
     "RunExit",
@@ -30,6 +31,15 @@ __all__ = [
 START_FAILURE_EXIT_CODE = 127
 
 
+class ComputeTargetLostError(HyperSweepError):
+    """The launcher lost its compute target (the connection to a cluster, for example).
+
+    The runs it had started may still be alive there or may be gone; it cannot tell, so they
+    are neither ended nor failed. Continue the sweep with ``hypersweep resume`` once the target
+    is back.
+    """
+
+
 @dataclass(frozen=True)
 class LaunchSpec:
     """Everything a launcher needs to start one child run.
@@ -38,10 +48,11 @@ class LaunchSpec:
     "0.1"]``. ``snapshot_dir`` is the sweep's read-only copy of the source folder; the launcher
     copies it into :attr:`working_dir` so that runs never see each other's writes. ``env`` is
     merged over the launcher's own environment. Standard output and error are both appended to
-    ``log_path``. ``resources`` (CPUs, GPUs, memory) is read by launchers that place runs on a
-    cluster; the local launcher ignores it. ``initial_outputs`` is a folder whose files are
-    copied into :attr:`outputs_dir` before the run starts (the outputs of an earlier run that
-    this one continues from a checkpoint).
+    ``log_path``. ``resources`` (``cpu``, ``gpu``, ``memory`` in GiB; see
+    :mod:`hypersweep.launchers._resources`) is what the run reserves: Ray's scheduler places the
+    run by it, and the local launcher hands out GPUs by it. ``initial_outputs`` is a folder
+    whose files are copied into :attr:`outputs_dir` before the run starts (the outputs of an
+    earlier run that this one continues from a checkpoint).
     """
 
     run_id: str
@@ -109,6 +120,10 @@ class RunExit:
     period (or :meth:`RunHandle.kill` was called). ``leftover_processes_killed`` counts the
     processes of the run's group or tree that were still alive after the main process ended and
     that the launcher then had to signal. Times are wall-clock seconds since the epoch.
+    ``reason`` says why a run ended without an exit status of its own (for example, the cluster
+    node running it died); ``None`` when the exit status tells it all. ``started`` is false when
+    the command could not be started at all (the exit code is then
+    :data:`START_FAILURE_EXIT_CODE` and the log says why).
     """
 
     exit_code: int | None
@@ -118,6 +133,8 @@ class RunExit:
     leftover_processes_killed: int
     started_at: float
     ended_at: float
+    reason: str | None = None
+    started: bool = True
 
     @property
     def succeeded(self) -> bool:

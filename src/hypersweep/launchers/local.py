@@ -20,9 +20,11 @@ marks the run ``Failed`` with the log tail like any other failed run.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
+import queue
 import re
 import shlex
 import shutil
@@ -33,14 +35,15 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
 import psutil
 
-from hypersweep.errors import InvalidConfigError
+from hypersweep.errors import HyperSweepError, InvalidConfigError
+from hypersweep.launchers._gpus import detect_gpus
 from hypersweep.launchers._process import (
     TAG_ENV_VAR,
     RunProcess,
@@ -50,6 +53,7 @@ from hypersweep.launchers._process import (
     signal_group,
     signal_processes,
 )
+from hypersweep.launchers._resources import RunResources, local_capacity
 from hypersweep.launchers.base import START_FAILURE_EXIT_CODE, LaunchSpec, RunExit
 
 __all__ = ["LocalLauncher", "LocalRunHandle"]
@@ -60,8 +64,9 @@ logger = logging.getLogger(__name__)
 # that a waiting thread costs nothing measurable.
 _WAIT_INTERVAL_S = 0.02
 
-# Walking the process tree reads /proc for every process of the machine, so it is refreshed at
-# most this often while the main process runs. The launch tag covers what a refresh misses.
+# Walking the process tree reads /proc (for every process of the machine where Linux offers no
+# children files), so it is refreshed at most this often while the main process runs. The
+# launch tag covers what a refresh misses.
 _TREE_REFRESH_S = 0.5
 
 # How long shutdown() waits, beyond the grace period, for SIGKILL to take effect.
@@ -116,6 +121,7 @@ class LocalRunHandle:
                 leftover_processes_killed=0,
                 started_at=started_at,
                 ended_at=started_at,
+                started=False,
             )
             return
 
@@ -251,7 +257,7 @@ class LocalRunHandle:
                 return
 
             _keep_outputs(self._spec.outputs_dir, self._spec.kept_outputs_dir)
-            _remove_tree(self._spec.working_dir)
+            _remover.remove(self._spec.working_dir)
             self._finalized = True
 
     # -- the steps of a run's end ------------------------------------------------------------
@@ -283,7 +289,9 @@ class LocalRunHandle:
         assert self._popen is not None
         exclude = (self._popen.pid,) if self._main_ended else ()
         found = find_run_processes(
-            pgid=self._popen.pid, tag=self._tag, known=self._known, exclude_pids=exclude
+            pgid=self._popen.pid, tag=self._tag, known=self._known, exclude_pids=exclude,
+            # Creation times are rounded to clock ticks; a second of margin covers that.
+            started_after=self._started_at - 1.0,
         )
         # A process found through the group now may leave it with setsid later.
         self._known.update(run_process.process for run_process in found)
@@ -366,11 +374,18 @@ class LocalRunHandle:
 class LocalLauncher:
     """Runs child runs as processes of this machine.
 
-    ``max_workers`` is the number of runs that may run at once (default: one per CPU core).
-    ``grace_period`` is how many seconds a cancelled run gets between SIGTERM and SIGKILL.
+    ``max_workers`` is the number of runs that may run at once (default: as many as
+    ``resources`` allow, which is one per CPU core without resources). ``grace_period`` is how
+    many seconds a cancelled run gets between SIGTERM and SIGKILL. ``resources`` is what each
+    run reserves (``cpu``, ``gpu``, ``memory`` in GiB): the capacity is the number of runs that
+    fit in the machine's cores, GPUs and memory, at least 1. ``gpus`` are the GPU ids to hand
+    out (default: :func:`~hypersweep.launchers._gpus.detect_gpus`). A run that requests
+    ``gpu=n`` gets ``n`` of them in ``CUDA_VISIBLE_DEVICES``, shared with no other running run.
     """
 
-    def __init__(self, *, max_workers: int | None = None, grace_period: float = 10.0) -> None:
+    def __init__(self, *, max_workers: int | None = None, grace_period: float = 10.0,
+                 resources: Mapping[str, float] | None = None,
+                 gpus: Sequence[str] | None = None) -> None:
         if max_workers is not None and (
             isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
         ):
@@ -388,9 +403,21 @@ class LocalLauncher:
                 f"grace_period={grace_period!r} is invalid; use a finite number of seconds >= 0"
             )
 
-        self._capacity = max_workers if max_workers is not None else _cpu_count()
+        self._resources = RunResources.from_mapping(resources)
+        self._gpus = tuple(detect_gpus() if gpus is None else gpus)
+        fits = local_capacity(self._resources, cores=_cpu_count(), gpus=self._gpus,
+                              memory_bytes=psutil.virtual_memory().total)
+        if max_workers is not None and self._resources.gpu == 0:
+            fits = max_workers
+        elif max_workers is not None:
+            # GPUs are never shared, so they bound the capacity even when it is given.
+            fits = min(max_workers, fits)
+        self._capacity = fits
         self._grace_period = float(grace_period)
         self._handles: list[LocalRunHandle] = []
+        self._assigned_gpus: dict[LocalRunHandle, tuple[str, ...]] = {}
+        # GPUs taken by a start() that has not registered its handle yet.
+        self._starting_gpus: set[str] = set()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -427,13 +454,25 @@ class LocalLauncher:
 
         Returns without waiting for the run. A command that cannot be started gives a handle
         that reports exit code 127, with the reason in the log (see the module docstring).
-        Raises ``OSError`` only when the working directory or the log file cannot be prepared.
+        Raises ``OSError`` when the working directory or the log file cannot be prepared, and
+        :class:`HyperSweepError` when the run requests more GPUs than are free.
         """
+        gpus = self._take_gpus(spec)
+        try:
+            handle = self._start(spec, gpus)
+        finally:
+            with self._lock:
+                self._starting_gpus.difference_update(gpus)
+        return handle
+
+    def _start(self, spec: LaunchSpec, gpus: tuple[str, ...]) -> LocalRunHandle:
         _prepare_working_dir(spec)
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
 
         tag = uuid.uuid4().hex
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **spec.env, TAG_ENV_VAR: tag}
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
         started_at = time.time()
         process: subprocess.Popen[bytes] | None = None
 
@@ -473,7 +512,33 @@ class LocalLauncher:
         with self._lock:
             self._handles = [h for h in self._handles if h.poll() is None]
             self._handles.append(handle)
+            if gpus and handle.poll() is None:
+                self._assigned_gpus[handle] = gpus
         return handle
+
+    def _take_gpus(self, spec: LaunchSpec) -> tuple[str, ...]:
+        """Reserve the GPUs that ``spec`` requests among those that no running run uses."""
+        requested = RunResources.from_mapping(spec.resources).gpu
+        if requested == 0:
+            return ()
+
+        with self._lock:
+            for handle in list(self._assigned_gpus):
+                if handle.poll() is not None:
+                    del self._assigned_gpus[handle]
+            in_use = {gpu for gpus in self._assigned_gpus.values() for gpu in gpus}
+            in_use.update(self._starting_gpus)
+            free = [gpu for gpu in self._gpus if gpu not in in_use]
+
+            if requested != int(requested) or requested > len(free):
+                raise HyperSweepError(
+                    f"run {spec.run_id} requests resources.gpu={requested:g}, but only "
+                    f"{len(free)} of this machine's {len(self._gpus)} GPU(s) are free; the local "
+                    "target hands out whole GPUs, one run at a time, so start fewer runs at once"
+                )
+            reserved = tuple(free[:int(requested)])
+            self._starting_gpus.update(reserved)
+        return reserved
 
     def shutdown(self) -> None:
         """Cancel every run still alive and wait until all have ended.
@@ -500,6 +565,7 @@ class LocalLauncher:
                 "shutdown: runs %s still have processes after SIGKILL; giving up on them",
                 ", ".join(f"{handle.run_id} (pid {handle.pid})" for handle in alive),
             )
+        _remover.wait(_SHUTDOWN_MARGIN_S)
 
 
 def _cpu_count() -> int:
@@ -585,6 +651,58 @@ def _keep_outputs(source: Path, target: Path) -> None:
         shutil.move(os.fspath(entry), os.fspath(destination))
 
 
+class _BackgroundRemover:
+    """Removes the working copies of ended runs in a thread of its own.
+
+    Removing a copy of the snapshot takes a few milliseconds that the controller's loop would
+    otherwise spend between two runs. The copy is first renamed, at once, to a hidden name in
+    the run's folder, so that ``wd`` is gone when :meth:`LocalRunHandle.finalize` returns.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Path] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def remove(self, path: Path) -> None:
+        if not path.exists() and not path.is_symlink():
+            return
+
+        hidden = path.with_name(f".{path.name}.removing-{uuid.uuid4().hex[:8]}")
+        try:
+            path.rename(hidden)
+        except OSError:
+            _remove_tree(path)
+            return
+
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, daemon=True,
+                                                name="hypersweep-remove-working-copies")
+                self._thread.start()
+        self._queue.put(hidden)
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the queued removals to finish."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(_WAIT_INTERVAL_S)
+
+    def _work(self) -> None:
+        while True:
+            path = self._queue.get()
+            try:
+                _remove_tree(path)
+            finally:
+                self._queue.task_done()
+
+
+_remover = _BackgroundRemover()
+# The thread is a daemon, so that it never keeps a finished process alive. This handler lets it
+# finish its queued removals when the process exits normally.
+atexit.register(_remover.wait, 30.0)
+
+
 def _remove_tree(path: Path) -> None:
     if not path.exists() and not path.is_symlink():
         return
@@ -600,4 +718,5 @@ def _remove_tree(path: Path) -> None:
         _make_owner_writable(path)
         shutil.rmtree(path)
     except OSError as error:
-        logger.warning("could not remove %s: %s", path, error)
+        if path.exists():  # else someone else removed it meanwhile
+            logger.warning("could not remove %s: %s", path, error)
