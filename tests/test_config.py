@@ -110,8 +110,8 @@ def test_hyperdrive_config_round_trip(script_config: ScriptRunConfig) -> None:
          "environment_variables=\\['A=1'\\] is invalid"),
         ({"script": "train.py", "resources": {"tpu": 1}}, "resources: key 'tpu' is unknown"),
         ({"script": "train.py", "resources": {"cpu": -1}}, "resources.cpu=-1 is invalid"),
-        ({"script": "train.py", "compute_target": "my-cluster"},
-         "compute_target='my-cluster' is not supported"),
+        ({"script": "train.py", "compute_target": "http://head:8265"},
+         "the only scheme is ray://"),
     ],
 )
 def test_script_run_config_rejects(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
@@ -206,3 +206,16 @@ def test_interpreter_must_exist(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text("")
     with pytest.raises(InvalidConfigError, match="python='/nope/python' is not an executable"):
         ScriptRunConfig(source_directory=tmp_path, script="train.py", python="/nope/python")
+
+
+def test_azure_compute_names_run_locally(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("")
+
+    class AzureComputeTarget:
+        name = "gpu-cluster"
+
+    for target in ("cpu-cluster", AzureComputeTarget()):
+        with pytest.warns(UserWarning, match="names an Azure compute"):
+            config = ScriptRunConfig(source_directory=tmp_path, script="train.py",
+                                     compute_target=target)
+        assert config.compute_target == "local"

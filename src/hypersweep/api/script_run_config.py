@@ -289,6 +289,16 @@ def _check_compute_target(compute_target: object) -> str:
                       "on this machine", stacklevel=4)
         return "local"
 
+    azure_name = getattr(compute_target, "name", None)
+    if isinstance(azure_name, str) or _is_azure_compute_name(compute_target):
+        # Azure SDK v1 code passes a ComputeTarget object or a cluster name such as
+        # "cpu-cluster"; neither means anything here.
+        name = azure_name if isinstance(azure_name, str) else compute_target
+        warnings.warn(f"compute_target={name!r} names an Azure compute, not a hypersweep target "
+                      "('local', 'ray', 'ray://HOST:PORT'); the sweep runs on this machine",
+                      stacklevel=4)
+        return "local"
+
     target = parse_compute_target(compute_target)
     if target.kind is TargetKind.RAY and not ray_is_installed():
         raise InvalidConfigError(f"compute_target={str(target)!r} needs Ray, which is not "
@@ -319,3 +329,10 @@ def _check_python(python: object) -> str | None:
 
     check_interpreter(python)
     return python
+
+
+def _is_azure_compute_name(value: object) -> bool:
+    """Whether ``value`` looks like an Azure compute name rather than a hypersweep target."""
+    if not isinstance(value, str) or value.strip().lower() in ("local", "ray"):
+        return False
+    return re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{1,31}", value.strip()) is not None
