@@ -587,7 +587,7 @@ for step in range(1, 5):
 """
 
 
-def test_lost_cluster_stops_sweep_and_resume_continues(
+def test_lost_cluster_then_resume(
         ray_environment: None, tmp_path: Path, source_dir: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     write_script(source_dir, "train.py", SHORT)

@@ -52,7 +52,7 @@ _POLL_STEP_S = 0.02
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What the driver sends to start one run on a slot.
+    """The request that the driver sends to start one run on a slot.
 
     ``run_dir`` is the run's folder on the driver's machine. ``driver_python`` is true when
     ``argv[0]`` is the driver's interpreter. ``initial_outputs`` is a tar.gz archive of the files

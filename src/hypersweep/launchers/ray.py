@@ -11,9 +11,9 @@ What travels where:
 
 - the sweep's snapshot is packed once into a tar.gz archive, put in Ray's object store, and
   unpacked once per node;
-- while a run runs, the driver asks its slot for the bytes appended to the run's metrics file
-  and log since the last call (the slot answers as soon as there are new lines, or after a
-  second), and appends them to ``run_dir/metrics.jsonl`` and the log here, so that the
+- while a run runs, the driver requests from its slot the bytes appended to the run's metrics
+  file and log since the last call. The slot replies as soon as there are new lines, or after
+  a second. The driver appends them to ``run_dir/metrics.jsonl`` and the log here, so that the
   controller reads them exactly as it reads a local run's;
 - once the run has ended, its ``outputs/`` folder comes back with the last reply, and
   :meth:`RayRunHandle.finalize` unpacks it into the workspace.
@@ -483,8 +483,8 @@ class RayRunHandle:
         """Return the run's :class:`RunExit` once it has ended, else ``None``.
 
         Appends the run's new metric lines and log bytes to the local files. Does not wait for
-        the run; the only wait is the probe of the cluster's head, once a second, which lasts up
-        to 2 seconds when the head does not respond. Raises :class:`ComputeTargetLostError`
+        the run. The only wait is the probe of the cluster's head, once a second, which lasts
+        up to 2 seconds when the head does not respond. Raises :class:`ComputeTargetLostError`
         when the cluster is lost.
         """
         with self._lock:
@@ -706,7 +706,8 @@ def _first_line(error: BaseException) -> str:
 
 
 def _death_cause(error: BaseException) -> str:
-    """The line of an actor error that says why the actor died, else its first line."""
+    """Return the line of an actor error that gives the cause of death, else its first
+    line."""
     for line in str(error).splitlines():
         if "died because" in line or "was killed" in line:
             return line.strip()
