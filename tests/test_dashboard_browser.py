@@ -98,8 +98,12 @@ def test_pages_render_without_errors(page: Any, server: DashboardServer,
 
     page.goto(server.url + f"runs/{sweep[1]}_0")
     wait_ready(page)
-    assert plot_traces(page, "run-chart-0") == 1
-    assert plot_traces(page, "run-chart-1") == 1
+    # Under load the run's charts may be drawn a moment after the page reports ready.
+    for chart in ("run-chart-0", "run-chart-1"):
+        deadline = time.monotonic() + 15
+        while plot_traces(page, chart) != 1 and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert plot_traces(page, chart) == 1
     assert "model.txt" in page.inner_text("#run-outputs")
 
     assert page.log.errors == []

@@ -362,6 +362,12 @@ def test_outputs_listing_skips_symlinks(tmp_path: Path, sweep: tuple[Workspace, 
         record = snapshot.child_run(f"{sweep[1]}_0")
     # The recorded run folder points into the original workspace; the copy gets its own.
     folder = outputs_dir(sweep[0], record)
+    # A run cancelled early under load may not have written its model yet.
+    regular = folder / "model.txt"
+    created = not regular.exists()
+    if created:
+        folder.mkdir(parents=True, exist_ok=True)
+        regular.write_text("model")
     (folder / "store-link.db").symlink_to(sweep[0].store_path)
     (folder / "etc-link").symlink_to("/etc", target_is_directory=True)
     try:
@@ -377,6 +383,8 @@ def test_outputs_listing_skips_symlinks(tmp_path: Path, sweep: tuple[Workspace, 
     finally:
         (folder / "store-link.db").unlink()
         (folder / "etc-link").unlink()
+        if created:
+            regular.unlink()
 
 
 def test_dashboard_never_writes_store(sweep: tuple[Workspace, str], tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
 The head node is started with ``ray start --head``. The second node is started in a process of
 its own through the class that ``ray start`` uses, because ``ray start`` refuses to add a node
 while Ray keeps to 127.0.0.1 (see :data:`RAY_ENV`). Each node runs in a session of its own and
-in its own temporary folder, so that the tests stop exactly the processes they started (``ray
-stop`` would stop every Ray process of this machine) and can kill one node on purpose. Every
+in its own temporary folder. The tests therefore stop exactly the processes they started
+(``ray stop`` would stop every Ray process of this machine), and can kill one node on purpose. Every
 process of the cluster listens on 127.0.0.1 only, which one test checks.
 
 Both nodes are on this machine, so psutil sees the processes of every run on every node.
@@ -103,7 +103,10 @@ class RayTestCluster:
         self.node_ids: dict[str, str] = {}
         self.port = 0
         self.client_port: int | None = None
-        self.env = {**os.environ, **RAY_ENV}
+        # The run slots keep their files in the temporary folder of their node's processes, so
+        # this puts them below root, which stop() removes, even for a node that was killed.
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, **RAY_ENV, "TMPDIR": str(root / "tmp")}
 
     @property
     def address(self) -> str:
@@ -472,6 +475,9 @@ def test_ray_client_address_and_failed_run(cluster: RayTestCluster, tmp_path: Pa
                                            source_dir: Path) -> None:
     if cluster.client_port is None:
         pytest.skip("Ray Client needs grpcio (pip install \"ray[client]\")")
+    # NOTE: Ray Client's server starts one server per client on a port from a range (23000 and
+    # up) that every Ray cluster of the machine shares, and it checks a port only by binding it
+    # briefly. Another cluster that takes a client at the same moment can fail this test.
     write_script(source_dir, "train.py", FAILING)
     config = HyperDriveConfig(
         run_config=ScriptRunConfig(source_directory=source_dir, script="train.py",

@@ -276,8 +276,10 @@ class RayHead:
             f"--metrics-export-port={ports[4]}", f"--node-manager-port={ports[5]}",
             f"--object-manager-port={ports[6]}", f"--ray-client-server-port={ports[7]}",
         ]
+        # TMPDIR keeps the run slots' files below root, which the benchmark removes.
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **RAY_ENV, "AUTOSCALER_METRIC_PORT": str(ports[8]),
-               "DASHBOARD_METRIC_PORT": str(ports[9])}
+               "DASHBOARD_METRIC_PORT": str(ports[9]), "TMPDIR": str(root / "tmp")}
         started = subprocess.run(argv, env=env, capture_output=True, text=True,
                                  start_new_session=True, check=False)
         # `ray start` runs in a new session, and every process of the node stays in it.
