@@ -230,7 +230,7 @@ class HyperDriveRun(_StoreUser):
         return self._record().status.value
 
     def is_controller_alive(self) -> bool:
-        """Whether the sweep's controller process is running."""
+        """Return whether the sweep's controller process is running."""
         from hypersweep.controller.process import controller_alive
 
         return controller_alive(self._record())

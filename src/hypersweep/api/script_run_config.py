@@ -126,7 +126,7 @@ class ScriptRunConfig:
         return argv, argv[2:] if len(argv) > 1 and argv[0] == self.interpreter else argv[1:]
 
     def placeholders(self) -> list[str]:
-        """The hyperparameter names that the command refers to."""
+        """Return the hyperparameter names that the command refers to."""
         return PLACEHOLDER.findall(self.command or "")
 
     def to_dict(self) -> dict[str, Any]:

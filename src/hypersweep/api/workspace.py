@@ -1,4 +1,4 @@
-"""The workspace: the folder that holds the run store and every run's files."""
+"""The workspace: the folder that contains the run store and every run's files."""
 
 from __future__ import annotations
 

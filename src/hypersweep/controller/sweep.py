@@ -262,8 +262,8 @@ class SweepController:
                           "previous controller")
 
         if child.reason is not None:
-            # A cancellation was decided and recorded before the controller stopped; the
-            # decision stands.
+            # A cancellation was decided and recorded before the controller stopped, so the
+            # decision is kept.
             self.store.update_child_run(child.run_id, status=RunStatus.CANCELED,
                                         ended_at=time.time())
             self._finished.add(child.run_id)
