@@ -17,6 +17,7 @@ pytest.importorskip("starlette")
 from test_dashboard_support import (  # noqa: E402
     PageLog,
     chromium,
+    completed_runs,
     plot_traces,
     require_browser,
     slow_sweep_config,
@@ -96,7 +97,8 @@ def test_pages_render_without_errors(page: Any, server: DashboardServer,
     # The parallel coordinates drew their lines: WebGL ran under the page's policy.
     assert page.locator("#chart-parallel canvas").count() > 0
 
-    page.goto(server.url + f"runs/{sweep[1]}_0")
+    # A completed run logged both metrics; a cancelled one may have stopped before the second.
+    page.goto(server.url + f"runs/{completed_runs(sweep)[0]}")
     wait_ready(page)
     # Under load the run's charts may be drawn a moment after the page reports ready.
     for chart in ("run-chart-0", "run-chart-1"):

@@ -22,7 +22,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from test_dashboard_support import copy_workspace, small_sweep  # noqa: E402
+from test_dashboard_support import completed_runs, copy_workspace, small_sweep  # noqa: E402
 
 from hypersweep import Workspace  # noqa: E402
 from hypersweep.dashboard import DashboardServer, StoreReader  # noqa: E402
@@ -207,7 +207,7 @@ def test_importance_endpoint(client: Any, sweep: tuple[Workspace, str]) -> None:
 
 
 def test_run_page_and_json(client: Any, sweep: tuple[Workspace, str]) -> None:
-    run_id = f"{sweep[1]}_1"
+    run_id = completed_runs(sweep)[0]
 
     page = client.get(f"/runs/{run_id}")
     assert page.status_code == 200
@@ -241,7 +241,7 @@ def test_cancelled_run_shows_decision(client: Any, sweep: tuple[Workspace, str])
 
 
 def test_output_file_download(client: Any, sweep: tuple[Workspace, str]) -> None:
-    response = client.get(f"/runs/{sweep[1]}_2/outputs/model.txt")
+    response = client.get(f"/runs/{completed_runs(sweep)[1]}/outputs/model.txt")
 
     assert response.status_code == 200
     assert response.text.startswith("x=")

@@ -159,6 +159,21 @@ def plot_traces(page: Any, element_id: str) -> int:
         " return gd && Array.isArray(gd.data) ? gd.data.length : -1; }", element_id))
 
 
+def completed_runs(sweep: tuple[Workspace, str]) -> list[str]:
+    """Return the ids of a sweep's completed child runs, in start order.
+
+    Which runs the policy cancels depends on how the runs interleave, so tests that need a run
+    with every metric and output file take one from here instead of naming it by number.
+    """
+    from hypersweep.dashboard import StoreReader
+
+    with StoreReader(sweep[0].store_path).snapshot() as snapshot:
+        runs = snapshot.scored_runs(sweep[1])
+    completed = [run.run_id for run in runs if run.status is RunStatus.COMPLETED]
+    assert len(completed) >= 2, f"the sweep completed {len(completed)} runs, tests need two"
+    return completed
+
+
 # Real sweeps
 
 def small_sweep(factory: pytest.TempPathFactory) -> tuple[Workspace, str]:

@@ -13,7 +13,12 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("jinja2")
 
-from test_dashboard_support import add_child, add_parent, small_sweep  # noqa: E402
+from test_dashboard_support import (  # noqa: E402
+    add_child,
+    add_parent,
+    completed_runs,
+    small_sweep,
+)
 
 from hypersweep import Experiment, HyperDriveRun, Run, Workspace  # noqa: E402
 from hypersweep.enums import RunStatus  # noqa: E402
@@ -60,9 +65,10 @@ def test_builds_from_real_sweep(tmp_path_factory: pytest.TempPathFactory) -> Non
 def test_child_run_view(tmp_path_factory: pytest.TempPathFactory) -> None:
     workspace, run_id = small_sweep(tmp_path_factory)
 
-    details = RunDetails(Run(Experiment(workspace, "digits-demo"), f"{run_id}_2"))
+    child_id = completed_runs((workspace, run_id))[1]
+    details = RunDetails(Run(Experiment(workspace, "digits-demo"), child_id))
 
-    assert f"{run_id}_2" in details.header.value
+    assert child_id in details.header.value
     assert "accuracy" in details.header.value
     assert "loss" in details.header.value
     assert len(details.outputs["metrics"].outputs) == 2
