@@ -7,10 +7,9 @@ import bisect
 import numpy as np
 
 from hypersweep.sampling.base import Point
-from hypersweep.sampling.random import _random_below
 from hypersweep.space import SearchSpace
 
-__all__ = ["TriedPoints"]
+__all__ = ["TriedPoints", "random_below"]
 
 
 class TriedPoints:
@@ -95,7 +94,7 @@ class TriedPoints:
             return None
 
         # The rank-th untried number is the smallest m with m + 1 - (tried numbers <= m) > rank.
-        rank = _random_below(rng, self._size - len(self._indices))
+        rank = random_below(rng, self._size - len(self._indices))
         low, high = rank, rank + len(self._indices)
         while low < high:
             middle = (low + high) // 2
@@ -110,3 +109,15 @@ class TriedPoints:
             return self._space.index_of(point)
         except (ValueError, TypeError):
             return None
+
+
+def random_below(rng: np.random.Generator, n: int) -> int:
+    """Return a uniform random int in ``[0, n)``; ``n`` may exceed 64 bits."""
+    if n <= 2**62:
+        return int(rng.integers(n))
+
+    bits = n.bit_length()
+    while True:
+        candidate = int.from_bytes(rng.bytes((bits + 7) // 8), "little") >> (-bits % 8)
+        if candidate < n:
+            return candidate

@@ -12,9 +12,12 @@ A subclass that sets the class attribute ``type_name`` registers itself, so that
 from __future__ import annotations
 
 import abc
+import numbers
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+import numpy as np
 
 from hypersweep.enums import PrimaryMetricGoal, RunStatus
 from hypersweep.errors import InvalidConfigError
@@ -29,6 +32,7 @@ __all__ = [
     "SamplingLimitWarning",
     "as_point",
     "check_keys",
+    "resolve_seed",
     "merge_properties",
     "sampling_from_dict",
 ]
@@ -285,3 +289,17 @@ def merge_properties(
             )
         merged[key] = value
     return merged
+
+
+def resolve_seed(kind: str, seed: object) -> int:
+    """Return ``seed`` as an int, or a fresh seed from the system's entropy if it is None.
+
+    Raises InvalidConfigError, naming the ``kind`` of sampling, for anything but an int >= 0.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InvalidConfigError(
+            f"{kind} sampling: seed={seed!r} is invalid; use an int >= 0, or None to draw one"
+        )
+    return int(seed)

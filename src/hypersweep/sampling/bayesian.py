@@ -21,7 +21,6 @@ import numpy as np
 from scipy.stats import qmc
 
 from hypersweep.enums import PrimaryMetricGoal, RunStatus
-from hypersweep.errors import InvalidConfigError
 from hypersweep.sampling._acquisition import maximize_log_ei
 from hypersweep.sampling._blas import single_blas_thread
 from hypersweep.sampling._encoding import SpaceEncoding
@@ -37,6 +36,7 @@ from hypersweep.sampling.base import (
     as_point,
     check_keys,
     merge_properties,
+    resolve_seed,
 )
 from hypersweep.space import SearchSpace
 
@@ -101,7 +101,7 @@ class BayesianParameterSampling(ParameterSampling):
     ) -> None:
         super().__init__(parameter_space)
         merged = merge_properties("bayesian", properties, {"seed": seed}, defaults={"seed": None})
-        self._seed = _fresh_seed() if merged["seed"] is None else _check_seed(merged["seed"])
+        self._seed = resolve_seed("bayesian", merged["seed"])
 
     @property
     def seed(self) -> int:
@@ -159,18 +159,6 @@ class BayesianParameterSampling(ParameterSampling):
     def from_dict(cls, data: Mapping[str, Any]) -> BayesianParameterSampling:
         check_keys(data, "bayesian", required=("type", "space"), optional=("seed",))
         return cls(data["space"], seed=data.get("seed"))
-
-
-def _fresh_seed() -> int:
-    return int(np.random.SeedSequence().generate_state(1)[0])
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InvalidConfigError(
-            f"bayesian sampling: seed={seed!r} is invalid; use an int >= 0, or None to draw one"
-        )
-    return int(seed)
 
 
 class _BayesianSampler(Sampler):

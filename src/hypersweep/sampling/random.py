@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
 import inspect
 import logging
-import numbers
 import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
@@ -15,6 +13,7 @@ from scipy.stats import qmc
 
 from hypersweep.enums import PrimaryMetricGoal
 from hypersweep.errors import InvalidConfigError
+from hypersweep.sampling._tried_points import TriedPoints
 from hypersweep.sampling.base import (
     Configuration,
     ParameterSampling,
@@ -23,6 +22,7 @@ from hypersweep.sampling.base import (
     as_point,
     check_keys,
     merge_properties,
+    resolve_seed,
 )
 from hypersweep.space import ParameterExpression, SearchSpace
 
@@ -74,7 +74,7 @@ class RandomParameterSampling(ParameterSampling):
             "random", properties, arguments, defaults={"seed": None, "rule": "random"}
         )
 
-        self._seed = _fresh_seed() if merged["seed"] is None else _check_seed(merged["seed"])
+        self._seed = resolve_seed("random", merged["seed"])
         self._rule = _check_rule(merged["rule"])
 
     @property
@@ -107,18 +107,6 @@ class RandomParameterSampling(ParameterSampling):
         return cls(data["space"], seed=data.get("seed"), rule=data.get("rule", "random"))
 
 
-def _fresh_seed() -> int:
-    return int(np.random.SeedSequence().generate_state(1)[0])
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InvalidConfigError(
-            f"random sampling: seed={seed!r} is invalid; use an int >= 0, or None to draw one"
-        )
-    return int(seed)
-
-
 def _check_rule(rule: object) -> str:
     if not isinstance(rule, str) or rule.lower() not in RULES:
         raise InvalidConfigError(
@@ -143,12 +131,13 @@ class _RandomSampler(Sampler):
         else:
             self._draw = _IndependentPoints(expressions, point_seed)
 
+        self._fallback_rng = np.random.default_rng(fallback_seed)
         points = [as_point(space, point) for point in skip]
-        self._memory: _Memory
-        if space.is_discrete:
-            self._memory = _FiniteMemory(space, points, np.random.default_rng(fallback_seed))
-        elif all(expression.is_discrete for expression in expressions):
-            self._memory = _UnboundedMemory(space, points)
+        self._memory: TriedPoints | _ContinuousMemory
+        if all(expression.is_discrete for expression in expressions):
+            self._memory = TriedPoints(space)
+            for point in points:
+                self._memory.add(point)
         else:
             self._memory = _ContinuousMemory(points)
 
@@ -158,12 +147,15 @@ class _RandomSampler(Sampler):
 
         point = self._draw()
         tries = 1
-        while self._memory.excludes(point):
+        while self._memory.contains(point):
             if tries == _MAX_TRIES:
                 logger.debug(
                     "%d draws were all excluded; choosing an untried point directly", tries
                 )
-                point = self._memory.untried_near(point)
+                untried = self._memory.untried_near(point, self._fallback_rng)
+                if untried is None:  # every point was tried
+                    return None
+                point = untried
                 break
             point = self._draw()
             tries += 1
@@ -213,128 +205,21 @@ def _sobol_engine(dimensions: int, rng: np.random.Generator) -> qmc.Sobol:
     return qmc.Sobol(dimensions, scramble=True, seed=rng)
 
 
-class _Memory:
-    """The points a sampler has proposed, and those it must skip."""
+class _ContinuousMemory:
+    """Repeats are allowed in a space with a continuous expression; only skipped points are not."""
 
-    @property
-    def exhausted(self) -> bool:
-        """Whether every point was tried."""
-        return False
-
-    def excludes(self, point: Point) -> bool:
-        raise NotImplementedError
-
-    def add(self, point: Point) -> None:
-        raise NotImplementedError
-
-    def untried_near(self, point: Point) -> Point:
-        """Return a point that :meth:`excludes` accepts, given an excluded ``point``."""
-        raise NotImplementedError
-
-
-class _ContinuousMemory(_Memory):
-    """Repeats are allowed; only the skipped points are avoided."""
+    exhausted = False
 
     def __init__(self, skip: list[Point]) -> None:
         self._skip = set(skip)
 
-    def excludes(self, point: Point) -> bool:
+    def contains(self, point: Point) -> bool:
         return point in self._skip
 
     def add(self, point: Point) -> None:
         pass
 
-    def untried_near(self, point: Point) -> Point:
+    def untried_near(self, point: Point, rng: np.random.Generator) -> Point:
         # Only a degenerate expression such as normal(0, 0) draws a skipped point 64 times in a
         # row; its one value has to be proposed again.
         return point
-
-
-class _FiniteMemory(_Memory):
-    """Tried points of a finite space, as their mixed-radix numbers (see SearchSpace.point_at)."""
-
-    def __init__(self, space: SearchSpace, skip: list[Point], rng: np.random.Generator) -> None:
-        self._space = space
-        self._size = space.size or 0
-        self._rng = rng
-        self._tried: set[int] = set()
-        self._sorted: list[int] = []
-
-        for point in skip:
-            index = self._index(point)
-            if index is not None:
-                self._tried.add(index)
-        self._sorted = sorted(self._tried)
-
-    @property
-    def exhausted(self) -> bool:
-        return len(self._tried) >= self._size
-
-    def excludes(self, point: Point) -> bool:
-        return self._index(point) in self._tried
-
-    def add(self, point: Point) -> None:
-        index = self._index(point)
-        if index is not None:
-            self._remember(index)
-
-    def untried_near(self, point: Point) -> Point:
-        # Choose uniformly among the untried points: find the smallest number with rank + 1
-        # untried numbers at or below it, by bisection over the sorted tried numbers.
-        rank = _random_below(self._rng, self._size - len(self._tried))
-        low, high = rank, rank + len(self._sorted)
-        while low < high:
-            middle = (low + high) // 2
-            if middle + 1 - bisect.bisect_right(self._sorted, middle) > rank:
-                high = middle
-            else:
-                low = middle + 1
-        return self._space.point_at(low)
-
-    def _index(self, point: Point) -> int | None:
-        try:
-            return self._space.index_of(point)
-        except ValueError:  # not a point of this space, e.g. from a parent with another space
-            return None
-
-    def _remember(self, index: int) -> None:
-        if index not in self._tried:
-            self._tried.add(index)
-            bisect.insort(self._sorted, index)
-
-
-class _UnboundedMemory(_Memory):
-    """Tried points of a discrete space with an unbounded expression such as qnormal."""
-
-    def __init__(self, space: SearchSpace, skip: list[Point]) -> None:
-        self._tried = set(skip)
-        sizes = [expression.size for expression in space.values()]
-        self._axis = sizes.index(None)
-        self._expression = space[space.names[self._axis]]
-
-    def excludes(self, point: Point) -> bool:
-        return point in self._tried
-
-    def add(self, point: Point) -> None:
-        self._tried.add(point)
-
-    def untried_near(self, point: Point) -> Point:
-        # Walk along the unbounded axis, nearest values first: only finitely many points were
-        # tried, so the walk ends.
-        for value in self._expression.neighbors(point[self._axis]):
-            candidate = (*point[: self._axis], value, *point[self._axis + 1 :])
-            if candidate not in self._tried:
-                return candidate
-        raise RuntimeError(f"{self._expression!r} ran out of values")
-
-
-def _random_below(rng: np.random.Generator, n: int) -> int:
-    """Return a uniform random int in ``[0, n)``; ``n`` may exceed 64 bits."""
-    if n <= 2**62:
-        return int(rng.integers(n))
-
-    bits = n.bit_length()
-    while True:
-        candidate = int.from_bytes(rng.bytes((bits + 7) // 8), "little") >> (-bits % 8)
-        if candidate < n:
-            return candidate
