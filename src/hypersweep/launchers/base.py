@@ -9,6 +9,7 @@ ended, and the controller maps that to ``Completed``, ``Failed`` or ``Canceled``
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "Launcher",
     "RunExit",
     "RunHandle",
+    "wait_for_exit",
 ]
 
 #: Exit code reported for a run whose command could not be started at all (missing script,
@@ -213,3 +215,33 @@ class Launcher(Protocol):
         """Cancel every run still alive, respecting the grace period, then force; blocks until
         they have all ended."""
         ...
+
+
+def wait_for_exit(handle: RunHandle, timeout: float | None, interval: float) -> RunExit:
+    """Poll ``handle`` every ``interval`` seconds until the run has ended; return its exit.
+
+    Raises ``TimeoutError`` if the run is still going after ``timeout`` seconds (``None`` waits
+    as long as it takes), and ``ValueError`` for a negative or non-numeric ``timeout``.
+    """
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0
+    ):
+        raise ValueError(f"timeout={timeout!r} is invalid; use seconds >= 0, or None")
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        result = handle.poll()
+        if result is not None:
+            return result
+
+        if deadline is None:
+            time.sleep(interval)
+            continue
+
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(
+                f"run {handle.run_id} (pid {handle.pid}) is still running after {timeout} s; "
+                "call terminate() to stop it"
+            )
+        time.sleep(min(interval, remaining))

@@ -54,7 +54,7 @@ from hypersweep.launchers._process import (
     signal_processes,
 )
 from hypersweep.launchers._resources import RunResources, local_capacity
-from hypersweep.launchers.base import START_FAILURE_EXIT_CODE, LaunchSpec, RunExit
+from hypersweep.launchers.base import START_FAILURE_EXIT_CODE, LaunchSpec, RunExit, wait_for_exit
 
 __all__ = ["LocalLauncher", "LocalRunHandle"]
 
@@ -220,26 +220,7 @@ class LocalRunHandle:
         Raises ``TimeoutError`` if it has not ended after ``timeout`` seconds (``None`` waits as
         long as it takes). The run keeps going; call :meth:`terminate` to stop it.
         """
-        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout < 0):
-            raise ValueError(f"timeout={timeout!r} is invalid; use seconds >= 0, or None")
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            result = self.poll()
-            if result is not None:
-                return result
-
-            if deadline is None:
-                time.sleep(_WAIT_INTERVAL_S)
-                continue
-
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"run {self.run_id} (pid {self.pid}) is still running after {timeout} s; "
-                    "call terminate() to stop it"
-                )
-            time.sleep(min(_WAIT_INTERVAL_S, remaining))
+        return wait_for_exit(self, timeout, _WAIT_INTERVAL_S)
 
     def finalize(self) -> None:
         """Move ``wd/outputs`` to ``run_dir/outputs`` and remove the working copy ``wd``.

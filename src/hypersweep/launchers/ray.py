@@ -62,6 +62,7 @@ from hypersweep.launchers.base import (
     ComputeTargetLostError,
     LaunchSpec,
     RunExit,
+    wait_for_exit,
 )
 from hypersweep.run.protocol import ENV_METRICS_FILE, encode_record
 
@@ -519,15 +520,7 @@ class RayRunHandle:
 
     def wait(self, timeout: float | None = None) -> RunExit:
         """Poll until the run has ended; raise ``TimeoutError`` after ``timeout`` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            result = self.poll()
-            if result is not None:
-                return result
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"run {self.run_id} is still running on the Ray cluster "
-                                   f"after {timeout} s; call terminate() to stop it")
-            time.sleep(_WAIT_INTERVAL_S)
+        return wait_for_exit(self, timeout, _WAIT_INTERVAL_S)
 
     def finalize(self) -> None:
         """Unpack the run's ``outputs/`` into ``run_dir/outputs`` and free its slot; idempotent.
