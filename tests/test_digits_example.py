@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
@@ -23,6 +25,33 @@ def test_train_script_runs_offline(tmp_path: Path) -> None:
     assert (tmp_path / "outputs" / "checkpoint.npz").is_file()
     settings = json.loads((tmp_path / "outputs" / "settings.json").read_text())
     assert settings["epochs"] == 3
+
+
+def train(folder: Path, *arguments: str) -> list[str]:
+    """Run the example offline with its outputs in ``folder``; return its accuracy lines."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLE / "train.py"), "--learning_rate", "0.003", *arguments],
+        cwd=folder.parent, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HYPERSWEEP_OUTPUTS_DIR": str(folder)},
+    )
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if line.startswith("epoch")]
+
+
+def test_resume_matches_uninterrupted_training(tmp_path: Path) -> None:
+    straight = train(tmp_path / "straight", "--epochs", "6")
+    first_half = train(tmp_path / "first", "--epochs", "3")
+    second_half = train(tmp_path / "second", "--epochs", "6",
+                        "--resume-from", str(tmp_path / "first"))
+
+    # The resumed run starts at epoch 4, and every epoch equals the uninterrupted one.
+    assert second_half[0].startswith("epoch   4:")
+    assert first_half + second_half == straight
+    expected = np.load(tmp_path / "straight" / "checkpoint.npz")
+    resumed = np.load(tmp_path / "second" / "checkpoint.npz")
+    assert sorted(resumed.files) == sorted(expected.files)
+    for name in expected.files:
+        assert np.array_equal(resumed[name], expected[name]), name
 
 
 def test_digits_sweep_finds_accurate_model(tmp_path: Path) -> None:

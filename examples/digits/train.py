@@ -83,30 +83,56 @@ def main() -> None:
 
 
 def save_checkpoint(model: MLPClassifier, epoch: int, path: Path) -> None:
-    """Save the weights and the epoch as NumPy arrays, replacing the file atomically."""
+    """Save the weights, Adam's state and the epoch as NumPy arrays, replacing the file atomically.
+
+    The checkpoint contains everything that the next partial_fit call reads, so a run resumed from
+    it trains exactly as if it had never stopped.
+    """
+    optimizer = model._optimizer
     arrays = {f"coef_{i}": weights for i, weights in enumerate(model.coefs_)}
     arrays.update({f"intercept_{i}": bias for i, bias in enumerate(model.intercepts_)})
+    arrays.update({f"adam_m_{i}": moment for i, moment in enumerate(optimizer.ms)})
+    arrays.update({f"adam_v_{i}": moment for i, moment in enumerate(optimizer.vs)})
     temporary = path.with_name(path.stem + ".tmp.npz")
-    np.savez(temporary, epoch=np.array(epoch), **arrays)
+    np.savez(
+        temporary, epoch=np.array(epoch), adam_t=np.array(optimizer.t),
+        learning_rate=np.array(optimizer.learning_rate), samples_seen=np.array(model.t_),
+        loss=np.array(model.loss_), loss_curve=np.array(model.loss_curve_),
+        best_loss=np.array(model.best_loss_),
+        no_improvement_count=np.array(model._no_improvement_count), **arrays,
+    )
     os.replace(temporary, path)
 
 
 def load_checkpoint(model: MLPClassifier, path: Path, x_train: np.ndarray, y_train: np.ndarray,
                     classes: np.ndarray) -> int:
-    """Restore the weights saved by save_checkpoint and return the epoch they were saved at."""
+    """Restore the state saved by save_checkpoint and return the epoch it was saved at."""
     saved = np.load(path)
-    # One step on one sample builds the network and its optimizer; the saved weights then
-    # replace the values in place, because the optimizer updates those very arrays.
-    # NOTE: Adam's moment estimates start afresh, so a resumed run is close to, not equal to,
-    # an uninterrupted one.
+    # One step on one sample builds the network and its Adam optimizer. The saved values then
+    # replace the arrays in place, because the optimizer updates those very arrays.
+    # NOTE: this reads private attributes of MLPClassifier and its AdamOptimizer, checked with
+    # scikit-learn 1.9; another release may rename them.
     with warnings.catch_warnings():
         # One sample is fewer than batch_size, which sklearn reports; it is intended here.
         warnings.simplefilter("ignore", UserWarning)
         model.partial_fit(x_train[:1], y_train[:1], classes=classes)
+    optimizer = model._optimizer
     for i, weights in enumerate(model.coefs_):
         weights[...] = saved[f"coef_{i}"]
     for i, bias in enumerate(model.intercepts_):
         bias[...] = saved[f"intercept_{i}"]
+    for i, moment in enumerate(optimizer.ms):
+        moment[...] = saved[f"adam_m_{i}"]
+    for i, moment in enumerate(optimizer.vs):
+        moment[...] = saved[f"adam_v_{i}"]
+    optimizer.t = int(saved["adam_t"])
+    optimizer.learning_rate = float(saved["learning_rate"])
+    model.t_ = int(saved["samples_seen"])
+    model.n_iter_ = int(saved["epoch"])
+    model.loss_ = float(saved["loss"])
+    model.loss_curve_ = [float(value) for value in saved["loss_curve"]]
+    model.best_loss_ = float(saved["best_loss"])
+    model._no_improvement_count = int(saved["no_improvement_count"])
     return int(saved["epoch"])
 
 
