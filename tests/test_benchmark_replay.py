@@ -151,3 +151,43 @@ def test_optuna_and_ray_adapters_run(bench):
 
         assert 5 <= outcome.epochs <= 15, spec.name
         assert outcome.best in {0.7, 0.85, 0.9, 0.95}, spec.name
+
+
+@pytest.fixture(scope="module")
+def frontier() -> Iterator[ModuleType]:
+    """Import the benchmark's frontier module from its folder."""
+    sys.path.insert(0, str(BENCHMARK_DIR))
+    try:
+        yield importlib.import_module("frontier")
+    finally:
+        sys.path.remove(str(BENCHMARK_DIR))
+
+
+@pytest.mark.parametrize(
+    ("saving", "expected"),
+    [
+        (40.0, 0.0),  # the setting at 50% saves more and loses nothing
+        (50.0, 0.0),
+        (50.8, 0.0),  # 1 point less than asked still counts as saving as much
+        (55.0, 0.2),  # only the settings at 60% and 70% save that much
+        (65.0, 0.5),
+        (70.5, 0.5),
+        (71.5, None),  # no setting saves that much
+    ],
+)
+def test_least_loss_at_equal_saving(frontier: ModuleType, saving: float,
+                                    expected: float | None) -> None:
+    points = [(50.0, 0.0), (60.0, 0.2), (70.0, 0.5), (30.0, 0.4)]
+
+    assert frontier.least_loss_saving_as_much(points, saving) == expected
+
+
+def test_frontier_settings_cover_each_family(frontier: ModuleType) -> None:
+    families: dict[str, set[str]] = {}
+    for setting in frontier.SETTINGS:
+        families.setdefault(setting.family, set()).add(setting.library)
+
+    assert families == {"median": {"hypersweep", "optuna", "ray"},
+                        "percentile": {"hypersweep", "optuna"},
+                        "halving": {"hypersweep", "optuna", "ray"}}
+    assert len(frontier.SPECS_BY_NAME) == len(frontier.SETTINGS) + 1
