@@ -163,23 +163,56 @@ def frontier() -> Iterator[ModuleType]:
         sys.path.remove(str(BENCHMARK_DIR))
 
 
+POINTS = {"a": (50.0, 0.0), "b": (60.0, 0.2), "c": (70.0, 0.5), "d": (30.0, 0.4)}
+
+
 @pytest.mark.parametrize(
-    ("saving", "expected"),
+    ("saving", "weights", "loss"),
     [
-        (40.0, 0.0),  # the setting at 50% saves more and loses nothing
-        (50.0, 0.0),
-        (50.8, 0.0),  # 1 point less than asked still counts as saving as much
-        (55.0, 0.2),  # only the settings at 60% and 70% save that much
-        (65.0, 0.5),
-        (70.5, 0.5),
-        (71.5, None),  # no setting saves that much
+        (40.0, {"a": 1.0}, 0.0),  # a saves more and loses nothing
+        (50.0, {"a": 1.0}, 0.0),
+        (55.0, {"a": 0.5, "b": 0.5}, 0.1),  # half the sweeps with a, half with b
+        (60.0, {"b": 1.0}, 0.2),
+        (67.5, {"b": 0.25, "c": 0.75}, 0.425),
+        (70.0, {"c": 1.0}, 0.5),
     ],
 )
-def test_least_loss_at_equal_saving(frontier: ModuleType, saving: float,
-                                    expected: float | None) -> None:
-    points = [(50.0, 0.0), (60.0, 0.2), (70.0, 0.5), (30.0, 0.4)]
+def test_least_loss_mix_at_equal_saving(frontier: ModuleType, saving: float,
+                                        weights: dict[str, float], loss: float) -> None:
+    mix = frontier.least_loss_mix(POINTS, saving)
 
-    assert frontier.least_loss_saving_as_much(points, saving) == expected
+    assert mix is not None
+    assert mix[0] == pytest.approx(weights)
+    assert mix[1] == pytest.approx(loss)
+
+
+def test_least_loss_mix_beyond_every_setting(frontier: ModuleType) -> None:
+    assert frontier.least_loss_mix(POINTS, 70.5) is None
+
+
+def test_least_loss_mix_skips_dominated_setting(frontier: ModuleType) -> None:
+    # d saves least and loses more than a, so no mix with d is the best below 50%.
+    mix = frontier.least_loss_mix(POINTS, 35.0)
+
+    assert mix == ({"a": 1.0}, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("peer", "ours", "expected"),
+    [
+        ([0.0] * 50, [0.22] * 25 + [0.0] * 25, "peer loses less"),
+        ([0.22] * 25 + [0.0] * 25, [0.0] * 50, "hypersweep loses less"),
+        ([0.22, 0.0] * 25, [0.0, 0.22] * 25, "no clear difference"),
+        ([0.0] * 50, [0.0] * 50, "no clear difference"),
+    ],
+)
+def test_paired_difference_verdict(frontier: ModuleType, peer: list[float], ours: list[float],
+                                   expected: str) -> None:
+    mean, low, high = frontier.difference_interval(peer, ours)
+
+    assert low <= mean <= high
+    assert mean == pytest.approx(sum(peer) / len(peer) - sum(ours) / len(ours))
+    assert frontier.verdict(low, high) == expected
 
 
 def test_frontier_settings_cover_each_family(frontier: ModuleType) -> None:

@@ -4,21 +4,24 @@ replay.py compares schedulers at matched settings, where the rules of different 
 different amounts. This script varies the one setting of each rule that sets how aggressive it
 is, replays every setting on the same sweeps, and so traces each rule's loss as a function of
 its saving. Each Optuna and Ray Tune setting is then compared with the hypersweep rule of its
-family at the same saving: with the least loss among the hypersweep settings that save at least
-as much (1 point less still counts). A user would pick that setting, and a setting that saves
-less and loses more is never the better choice. A peer setting that saves more than every
+family at the same mean saving. Where no hypersweep setting saves exactly that much, the
+comparison uses a mix of the two hypersweep settings around it, as a user who runs each sweep
+with one of them at random would get. A hypersweep setting that saves more also counts. The
+mix with the least mean loss is the one compared. A peer setting that saves more than every
 hypersweep setting is not compared.
 
 The loss of a setting is the mean loss over the sweeps, in accuracy points: in most sweeps no
 rule loses anything, so the median loss is 0.00 for every setting and cannot tell them apart.
-A peer setting beats hypersweep when its mean loss is smaller than that least hypersweep mean
-loss. Such differences are often one or two lost sweeps out of a hundred, so the script also
-reports in how many sweeps each setting loses.
+Both settings of a comparison run the same sweeps, so the script takes the difference of their
+losses sweep by sweep and gives the 90% bootstrap interval of its mean. The peer loses less when
+the whole interval lies below zero, hypersweep loses less when it lies above, and otherwise the
+sweeps show no clear difference.
 
     python benchmarks/early_termination/frontier.py
 
-It replays sweeps of 50 configurations drawn from the cached curves (100 per task, the same
-subsets as replay.py's second experiment) on 2 simulated workers, and writes frontier.json.
+It replays sweeps of 50 configurations drawn from the cached curves (500 per task, of which the
+first 100 are the subsets of replay.py's second experiment) on 2 simulated workers, and writes
+frontier.json.
 """
 
 from __future__ import annotations
@@ -34,7 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replay import DEFAULT_CURVES, Curve, load_curves, make_orders, replay
+import numpy as np
+from replay import (
+    DEFAULT_CURVES,
+    WORKER_CURVES,
+    load_curves,
+    load_worker_curves,
+    make_orders,
+    replay,
+)
 from schedulers import SchedulerSpec
 from summary import describe_machine
 
@@ -43,19 +54,15 @@ DEFAULT_OUTPUT = HERE / "frontier.json"
 
 EPOCHS = 30  # every cached curve has 30 epochs
 
-# A setting that saves up to this many percentage points less than another counts as saving as
-# much, as in replay.py.
-EQUAL_SAVINGS_POINTS = 1.0
-
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting of one rule: the scheduler, and the value of the varied setting."""
+    """One setting of one rule: the scheduler, the varied parameter and its value."""
 
     rule: str
     family: str
     library: str
-    knob: str
+    parameter: str
     value: float
     spec: SchedulerSpec
 
@@ -127,90 +134,148 @@ SETTINGS: tuple[Setting, ...] = (
 )
 SPECS_BY_NAME = {BASELINE.name: BASELINE, **{s.spec.name: s.spec for s in SETTINGS}}
 
-# Set in each worker process by _load_worker, so a job ships only names and an order.
-_WORKER_CURVES: dict[str, list[Curve]] = {}
-
-
-def _load_worker(path: Path) -> None:
-    _WORKER_CURVES.update(load_curves(path))
-
-
 def _replay_job(task: str, name: str, index: int, order: list[int], workers: int
                 ) -> dict[str, Any]:
-    curves = _WORKER_CURVES[task]
+    curves = WORKER_CURVES[task]
     outcome = replay(curves, order, SPECS_BY_NAME[name].build(EPOCHS), workers=workers)
     return {"task": task, "scheduler": name, "order": index, "epochs": outcome.epochs,
             "best": outcome.best}
 
 
-def summarise_setting(rows: Sequence[Mapping[str, Any]],
-                      baseline: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
-    """Return a setting's median saving, mean loss and number of sweeps with a loss."""
-    saved = [100 * (1 - row["epochs"] / baseline[row["order"]]["epochs"]) for row in rows]
-    losses = [100 * (baseline[row["order"]]["best"] - row["best"]) for row in rows]
+def sweep_losses(rows: Sequence[Mapping[str, Any]],
+                 baseline: Mapping[int, Mapping[str, Any]]) -> tuple[list[float], list[float]]:
+    """Return a setting's epochs saved (%) and loss (points) per sweep, in sweep order."""
+    ordered = sorted(rows, key=lambda row: row["order"])
+    saved = [100 * (1 - row["epochs"] / baseline[row["order"]]["epochs"]) for row in ordered]
+    losses = [100 * (baseline[row["order"]]["best"] - row["best"]) for row in ordered]
+    return saved, losses
+
+
+def summarise_setting(saved: Sequence[float], losses: Sequence[float]) -> dict[str, Any]:
+    """Return a setting's median and mean saving, mean loss and number of sweeps with a loss."""
     return {
         "epochs_saved_pct": statistics.median(saved),
+        "mean_epochs_saved_pct": statistics.fmean(saved),
         "mean_loss_points": statistics.fmean(losses),
         "sweeps_with_loss": sum(loss > 1e-9 for loss in losses),
-        "sweeps": len(rows),
+        "sweeps": len(losses),
     }
 
 
-def least_loss_saving_as_much(points: Sequence[tuple[float, float]], saving: float
-                              ) -> float | None:
-    """Return the least loss among ``points`` (saving, loss) that save at least ``saving``.
+def least_loss_mix(points: Mapping[str, tuple[float, float]], saving: float
+                   ) -> tuple[dict[str, float], float] | None:
+    """Return the mix of settings with the least mean loss among those that save ``saving``.
 
-    A point that saves up to EQUAL_SAVINGS_POINTS less still counts. None means that no point
-    saves that much.
+    ``points`` maps each setting to its mean saving and mean loss. A mix runs each sweep with
+    one of at most two settings, chosen at random with the returned weights, so its mean saving
+    and mean loss are the weighted means of theirs. A single setting that saves more also
+    counts, because saving more is never worse. Returns the weights by setting and the mix's
+    mean loss, or None when no setting saves that much.
     """
-    losses = [loss for saved, loss in points if saved >= saving - EQUAL_SAVINGS_POINTS]
-    return min(losses) if losses else None
+    candidates = [({name: 1.0}, loss) for name, (saved, loss) in points.items()
+                  if saved >= saving]
+    for low_name, (low_saved, low_loss) in points.items():
+        for high_name, (high_saved, high_loss) in points.items():
+            if low_saved < saving < high_saved:
+                weight = (high_saved - saving) / (high_saved - low_saved)
+                candidates.append(({low_name: weight, high_name: 1 - weight},
+                                   weight * low_loss + (1 - weight) * high_loss))
+    return min(candidates, key=lambda candidate: candidate[1]) if candidates else None
 
 
-def compare(task_summary: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Compare every peer setting with the hypersweep rule of its family at the same saving."""
+def difference_interval(peer: Sequence[float], ours: Sequence[float], *, seed: int = 0,
+                        resamples: int = 4000) -> tuple[float, float, float]:
+    """Return the mean of ``peer - ours`` over paired sweeps and its 90% bootstrap interval."""
+    differences = np.asarray(peer) - np.asarray(ours)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(len(differences), size=(resamples, len(differences)))
+    means = differences[picks].mean(axis=1)
+    low, high = np.quantile(means, [0.05, 0.95])
+    return float(differences.mean()), float(low), float(high)
+
+
+def verdict(low: float, high: float) -> str:
+    """Name the rule that loses less, when the 90% interval of peer - hypersweep excludes 0."""
+    if high < 0:
+        return "peer loses less"
+    if low > 0:
+        return "hypersweep loses less"
+    return "no clear difference"
+
+
+def compare(task_summary: Mapping[str, Mapping[str, Any]],
+            per_sweep: Mapping[str, Sequence[float]]) -> list[dict[str, Any]]:
+    """Compare every peer setting with the best mix of hypersweep settings that saves as much.
+
+    ``per_sweep`` maps each setting to its loss in each sweep, in the same sweep order.
+    """
     comparisons = []
     for setting in SETTINGS:
         if setting.library == "hypersweep":
             continue
 
-        ours = [s for s in SETTINGS if s.family == setting.family and s.library == "hypersweep"]
-        curve = [
-            (task_summary[s.spec.name]["epochs_saved_pct"],
-             task_summary[s.spec.name]["mean_loss_points"])
-            for s in ours
-        ]
+        ours = {
+            s.spec.name: (task_summary[s.spec.name]["mean_epochs_saved_pct"],
+                          task_summary[s.spec.name]["mean_loss_points"])
+            for s in SETTINGS if s.family == setting.family and s.library == "hypersweep"
+        }
         peer = task_summary[setting.spec.name]
-        at_saving = least_loss_saving_as_much(curve, peer["epochs_saved_pct"])
-        comparisons.append({
+        mix = least_loss_mix(ours, peer["mean_epochs_saved_pct"])
+        row: dict[str, Any] = {
             "peer": setting.spec.name,
-            "rule": ours[0].rule,
-            "epochs_saved_pct": peer["epochs_saved_pct"],
+            "mean_epochs_saved_pct": peer["mean_epochs_saved_pct"],
             "peer_mean_loss": peer["mean_loss_points"],
-            "hypersweep_mean_loss": at_saving,
-            "peer_loses_less": at_saving is not None and peer["mean_loss_points"] < at_saving,
-        })
+            "hypersweep_mix": None if mix is None else mix[0],
+        }
+        if mix is None:
+            row["verdict"] = "peer saves more than every hypersweep setting"
+        else:
+            weights, mix_loss = mix
+            mixed = np.zeros(len(per_sweep[setting.spec.name]))
+            for name, weight in weights.items():
+                mixed += weight * np.asarray(per_sweep[name])
+            mean, low, high = difference_interval(per_sweep[setting.spec.name], mixed)
+            row.update({
+                "hypersweep_mean_epochs_saved_pct": sum(
+                    weight * ours[name][0] for name, weight in weights.items()),
+                "hypersweep_mean_loss": mix_loss,
+                "difference": mean, "difference_90": [low, high], "verdict": verdict(low, high),
+            })
+        comparisons.append(row)
     return comparisons
+
+
+def describe_mix(weights: Mapping[str, float]) -> str:
+    """Return a mix of settings as text, such as ``0.40 hs.Asha/2 + 0.60 hs.Asha/3``."""
+    if len(weights) == 1:
+        return next(iter(weights))
+    return " + ".join(f"{weight:.2f} {name}" for name, weight in weights.items())
 
 
 def format_task(task: str, task_summary: Mapping[str, Mapping[str, Any]],
                 comparisons: Sequence[Mapping[str, Any]]) -> str:
-    lines = [f"{task}:", "  setting | epochs saved, % (median) | mean loss, points | "
+    lines = [f"{task}:", "  setting | epochs saved, % (median) | mean | mean loss, points | "
              "sweeps with a loss"]
     for setting in SETTINGS:
         entry = task_summary[setting.spec.name]
         lines.append(
             f"  {setting.spec.name} | {entry['epochs_saved_pct']:.1f} | "
+            f"{entry['mean_epochs_saved_pct']:.1f} | "
             f"{entry['mean_loss_points']:.3f} | {entry['sweeps_with_loss']}"
         )
-    lines.append("  peer setting | saved, % | peer mean loss | least hypersweep mean loss at "
-                 "that saving or more")
+    lines.append("  peer setting | mean saved, % | mean loss | hypersweep mix | mean loss | "
+                 "peer - hypersweep [90% interval] | verdict")
     for row in comparisons:
-        ours = row["hypersweep_mean_loss"]
+        if row["hypersweep_mix"] is None:
+            lines.append(f"  {row['peer']} | {row['mean_epochs_saved_pct']:.1f} | "
+                         f"{row['peer_mean_loss']:.3f} | - | - | - | {row['verdict']}")
+            continue
+        low, high = row["difference_90"]
         lines.append(
-            f"  {row['peer']} | {row['epochs_saved_pct']:.1f} | {row['peer_mean_loss']:.3f} | "
-            + ("no setting saves as much" if ours is None else f"{ours:.3f}")
-            + ("  <- peer loses less" if row["peer_loses_less"] else "")
+            f"  {row['peer']} | {row['mean_epochs_saved_pct']:.1f} | "
+            f"{row['peer_mean_loss']:.3f} | {describe_mix(row['hypersweep_mix'])} | "
+            f"{row['hypersweep_mean_loss']:.3f} | {row['difference']:+.3f} "
+            f"[{low:+.3f}, {high:+.3f}] | {row['verdict']}"
         )
     return "\n".join(lines)
 
@@ -219,8 +284,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subset-size", type=int, default=50,
                         help="configurations per sweep (default 50)")
-    parser.add_argument("--sweeps", type=int, default=100,
-                        help="random sweeps per task (default 100)")
+    parser.add_argument("--sweeps", type=int, default=500,
+                        help="random sweeps per task (default 500)")
     parser.add_argument("--seed", type=int, default=12345,
                         help="seed of the subsets and orders (default 12345, as replay.py)")
     parser.add_argument("--workers", type=int, default=2,
@@ -260,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"sweeps of {arguments.subset_size} each: {len(jobs)} replays")
     started = time.perf_counter()
     rows = []
-    with ProcessPoolExecutor(max_workers=arguments.processes, initializer=_load_worker,
+    with ProcessPoolExecutor(max_workers=arguments.processes, initializer=load_worker_curves,
                              initargs=(arguments.curves,)) as pool:
         futures = [pool.submit(_replay_job, *job) for job in jobs]
         for done, future in enumerate(futures, start=1):
@@ -281,11 +346,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for task in all_curves:
         mine = [row for row in rows if row["task"] == task]
         baseline = {row["order"]: row for row in mine if row["scheduler"] == BASELINE.name}
-        task_summary = {
-            name: summarise_setting([row for row in mine if row["scheduler"] == name], baseline)
-            for name in names if name != BASELINE.name
-        }
-        comparisons = compare(task_summary)
+        task_summary, per_sweep = {}, {}
+        for name in (name for name in names if name != BASELINE.name):
+            saved, losses = sweep_losses([row for row in mine if row["scheduler"] == name],
+                                         baseline)
+            task_summary[name] = summarise_setting(saved, losses)
+            per_sweep[name] = losses
+        comparisons = compare(task_summary, per_sweep)
         results["tasks"][task] = {"settings": task_summary, "comparisons": comparisons}
         print()
         print(format_task(task, task_summary, comparisons))

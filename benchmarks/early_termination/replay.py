@@ -205,18 +205,19 @@ def make_orders(count: int, runs: int, seed: int, size: int | None = None) -> li
     return [generator.permutation(runs)[:size].tolist() for _ in range(count)]
 
 
-# Set in each worker process by _load_worker, so a job ships only names and an order.
-_WORKER_CURVES: dict[str, list[Curve]] = {}
+# Set in each worker process by load_worker_curves, so a job ships only names and an order.
+WORKER_CURVES: dict[str, list[Curve]] = {}
 
 
-def _load_worker(path: Path) -> None:
-    _WORKER_CURVES.update(load_curves(path))
+def load_worker_curves(path: Path) -> None:
+    """Read the curves file into WORKER_CURVES; the initializer of each replay process."""
+    WORKER_CURVES.update(load_curves(path))
 
 
 def _replay_job(
     experiment: str, task: str, name: str, order_index: int, order: list[int], workers: int
 ) -> dict[str, Any]:
-    curves = _WORKER_CURVES[task]
+    curves = WORKER_CURVES[task]
     scheduler = SCHEDULERS_BY_NAME[name].build(max(len(curve) for curve in curves))
     started = time.perf_counter()
     outcome = replay(curves, order, scheduler, workers=workers)
@@ -365,7 +366,9 @@ def run_replays(
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     with ProcessPoolExecutor(
-        max_workers=arguments.processes, initializer=_load_worker, initargs=(arguments.curves,)
+        max_workers=arguments.processes,
+        initializer=load_worker_curves,
+        initargs=(arguments.curves,),
     ) as pool:
         futures = [pool.submit(_replay_job, *job) for job in jobs]
         for done, future in enumerate(futures, start=1):
