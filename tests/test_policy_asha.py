@@ -79,18 +79,61 @@ def case(
     )
 
 
-# In the comments: m = runs at the rung, kept = m // reduction_factor, and the reference is the
-# value at rank `kept`, the worst value that continues.
+# In the comments: m = runs at the rung, kept = ceil(m / reduction_factor), and the reference
+# is the value at rank `kept`, the worst value that continues.
 CASES = [
     case(
-        "fewer-than-eta-continues",
+        "fewer-than-eta-second-stopped",
+        # m=2, kept=1: only the leader continues.
         ETA3,
         [run("a", 0.9), run("c", 0.1)],
         1,
         MAX,
-        cancel=False,
+        cancel=True,
         value=0.1,
-        reference=None,
+        reference=0.9,
+    ),
+    case(
+        "fewer-than-eta-leader-continues",
+        ETA3,
+        [run("a", 0.1), run("c", 0.9)],
+        1,
+        MAX,
+        cancel=False,
+        value=0.9,
+        reference=0.9,
+    ),
+    case(
+        "four-runs-rounds-up",
+        # m=4, kept=ceil(4/3)=2: ranks .9 .7 .5 .4, boundary .7. Rounding down would keep 1.
+        ETA3,
+        [run("a", 0.9), run("b", 0.5), run("d", 0.4), run("c", 0.7)],
+        1,
+        MAX,
+        cancel=False,
+        value=0.7,
+        reference=0.7,
+    ),
+    case(
+        "four-runs-rank-three-stopped",
+        ETA3,
+        [run("a", 0.9), run("b", 0.7), run("d", 0.4), run("c", 0.5)],
+        1,
+        MAX,
+        cancel=True,
+        value=0.5,
+        reference=0.7,
+    ),
+    case(
+        "seven-runs-eta-two-keeps-four",
+        # m=7, kept=ceil(7/2)=4: ranks .9 .8 .7 .6 .5 .4 .3, boundary .6.
+        ETA2,
+        [run(f"r{i}", v) for i, v in enumerate([0.9, 0.8, 0.7, 0.5, 0.4, 0.3])] + [run("c", 0.6)],
+        1,
+        MAX,
+        cancel=False,
+        value=0.6,
+        reference=0.6,
     ),
     case(
         "three-runs-second-stopped",
@@ -188,11 +231,12 @@ CASES = [
     ),
     case(
         "run-below-rung-left-out",
-        # "a" has 2 values, so rung 3 contains b, d and c: m=3, kept=1, and c leads. Counting "a"
-        # would make m=4 with boundary .9, and c would be stopped.
+        # "a" and "e" have 2 values, so rung 3 contains b, d and c: m=3, kept=1, and c leads.
+        # Counting them would make m=5, kept=2 with boundary .9, and c would be stopped.
         ETA3,
         [
             run("a", 0.9, 0.9),
+            run("e", 0.95, 0.95),
             run("b", 0.5, 0.5, 0.5),
             run("d", 0.4, 0.4, 0.4),
             run("c", 0.6, 0.6, 0.6),
@@ -365,10 +409,12 @@ def _simulate(
 
 def test_asha_two_workers_never_wait() -> None:
     # eta=3, rungs 1 and 3. Two workers, five runs of three values each:
-    # step 1: r0@1 alone at rung 1 (no decision), r1@1 with r0: 2 < 3 runs, continues.
-    # step 3: r0@3 alone at rung 3 (no decision), finishes; r1@3 with r0: 2 runs, continues.
-    # step 4: r2@1 ranks 2 of 3 (.5 .4 .2), kept 1: stopped. r3@1 ranks 4 of 4: stopped.
-    # step 5: r4@1 leads 5 runs, kept 1: continues. step 7: r4@3 leads r0 and r1: continues.
+    # step 1: r0@1 alone at rung 1 (no decision), r1@1 leads r0, kept 1: continues.
+    # step 3: r0@3 alone at rung 3 (no decision), finishes; r1@3 leads r0: continues.
+    # step 4: r2@1 ranks 2 of 3 (.5 .4 .2), kept 1: stopped. r3@1 ranks 4 of 4, kept 2 with
+    # boundary .4: stopped.
+    # step 5: r4@1 leads 5 runs, kept 2 with boundary .5: continues. step 7: r4@3 leads r0 and
+    # r1: continues.
     policy = AshaPolicy(reduction_factor=3, max_interval=3)
     curves = {
         "r0": [0.2, 0.3, 0.4],
@@ -382,12 +428,12 @@ def test_asha_two_workers_never_wait() -> None:
 
     assert decisions == [
         ("r0", 1, None, None),
-        ("r1", 1, False, None),
+        ("r1", 1, False, 0.5),
         ("r0", 3, None, None),
-        ("r1", 3, False, None),
+        ("r1", 3, False, 0.7),
         ("r2", 1, True, 0.5),
-        ("r3", 1, True, 0.5),
-        ("r4", 1, False, 0.6),
+        ("r3", 1, True, 0.4),
+        ("r4", 1, False, 0.5),
         ("r4", 3, False, 0.9),
     ]
     assert outcome == {
@@ -401,7 +447,7 @@ def test_asha_two_workers_never_wait() -> None:
 
 def test_asha_one_worker_lets_every_run_finish() -> None:
     # With one worker each run reaches every rung before the next starts, so r1 joins a rung of 2
-    # (2 < 3, continues) and r2 a rung of 3 where it leads: no rung ever waits for company.
+    # and r2 a rung of 3, and each leads its rung: no rung ever waits for company.
     policy = AshaPolicy(reduction_factor=3, max_interval=3)
     curves = {"r0": [0.1, 0.1, 0.1], "r1": [0.2, 0.2, 0.2], "r2": [0.3, 0.3, 0.3]}
 
@@ -410,8 +456,8 @@ def test_asha_one_worker_lets_every_run_finish() -> None:
     assert decisions == [
         ("r0", 1, None, None),
         ("r0", 3, None, None),
-        ("r1", 1, False, None),
-        ("r1", 3, False, None),
+        ("r1", 1, False, 0.2),
+        ("r1", 3, False, 0.2),
         ("r2", 1, False, 0.3),
         ("r2", 3, False, 0.3),
     ]
@@ -424,14 +470,14 @@ def test_asha_one_worker_lets_every_run_finish() -> None:
         pytest.param(
             [run("a", 0.9), run("b", 0.5), run("c", 0.7)],
             "cancelled at interval 1 (ASHA rung 0): best accuracy 0.7 ranks 2 of 3 runs at this "
-            "rung and is below 0.9, the worst of the top 1 (3 // 3) that continue",
+            "rung and is below 0.9, the worst of the top 1 (ceil(3 / 3)) that continue",
             id="stopped",
         ),
         pytest.param(
-            [run("a", 0.9), run("c", 0.1)],
-            "continues at interval 1 (ASHA rung 0): only 2 runs reached this rung, fewer than the "
-            "reduction factor 3, so ASHA lets it through without waiting for more",
-            id="rung-not-full",
+            [run("a", 0.1), run("b", 0.3), run("d", 0.2), run("c", 0.5)],
+            "continues at interval 1 (ASHA rung 0): best accuracy 0.5 ranks 1 of 4 runs at this "
+            "rung and is not below 0.3, the worst of the top 2 (ceil(4 / 3)) that continue",
+            id="continues",
         ),
     ],
 )

@@ -1,14 +1,15 @@
 """Compare the losses of early termination rules at equal savings, along each rule's settings.
 
 replay.py compares schedulers at matched settings, where the rules of different libraries save
-different amounts. This script varies the one setting of each rule that sets how aggressive it
-is, replays every setting on the same sweeps, and so traces each rule's loss as a function of
-its saving. Each Optuna and Ray Tune setting is then compared with the hypersweep rule of its
-family at the same mean saving. Where no hypersweep setting saves exactly that much, the
-comparison uses a mix of the two hypersweep settings around it, as a user who runs each sweep
-with one of them at random would get. A hypersweep setting that saves more also counts. The
-mix with the least mean loss is the one compared. A peer setting that saves more than every
-hypersweep setting is not compared.
+different amounts. This script varies the settings that make each rule more or less aggressive:
+the first epoch judged by the median rules, the share of runs stopped by the percentile rules,
+and the reduction factor and first rung of the halving rules. It replays every setting on the
+same sweeps, and so traces each rule's loss as a function of its saving. Each Optuna and Ray
+Tune setting is then compared with the hypersweep rule of its family at the same mean saving.
+Where no hypersweep setting saves exactly that much, the comparison uses a mix of the two
+hypersweep settings around it, as a user who runs each sweep with one of them at random would
+get. A hypersweep setting that saves more also counts. The mix with the least mean loss is the
+one compared. A peer setting that saves more than every hypersweep setting is not compared.
 
 The loss of a setting is the mean loss over the sweeps, in accuracy points: in most sweeps no
 rule loses anything, so the median loss is 0.00 for every setting and cannot tell them apart.
@@ -57,13 +58,11 @@ EPOCHS = 30  # every cached curve has 30 epochs
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting of one rule: the scheduler, the varied parameter and its value."""
+    """One setting of one rule, and the family of rules it is compared within."""
 
     rule: str
     family: str
     library: str
-    parameter: str
-    value: float
     spec: SchedulerSpec
 
 
@@ -81,7 +80,7 @@ def _median_rules(delays: Sequence[int]) -> list[Setting]:
         )
         for rule, library, class_name, arguments in specs:
             spec = SchedulerSpec(f"{rule}/{delay}", library, "median", None, class_name, arguments)
-            settings.append(Setting(rule, "median", library, "first epoch judged", delay, spec))
+            settings.append(Setting(rule, "median", library, spec))
     return settings
 
 
@@ -101,28 +100,29 @@ def _percentile_rules(percentages: Sequence[int]) -> list[Setting]:
             spec = SchedulerSpec(
                 f"{rule}/{percentage}", library, "percentile", None, class_name, arguments
             )
-            settings.append(
-                Setting(rule, "percentile", library, "% stopped", percentage, spec)
-            )
+            settings.append(Setting(rule, "percentile", library, spec))
     return settings
 
 
-def _halving_rules(factors: Sequence[int]) -> list[Setting]:
+def _halving_rules(factors: Sequence[int], first_rungs: Sequence[int]) -> list[Setting]:
     settings = []
     for factor in factors:
-        specs = (
-            ("hs.Asha", "hypersweep", "AshaPolicy",
-             {"min_interval": 1, "reduction_factor": factor, "max_interval": EPOCHS}),
-            ("optuna.SuccessiveHalving", "optuna", "SuccessiveHalvingPruner",
-             {"min_resource": 1, "reduction_factor": factor, "min_early_stopping_rate": 0}),
-            ("ray.ASHA", "ray", "ASHAScheduler",
-             {"time_attr": "training_iteration", "grace_period": 1,
-              "reduction_factor": factor, "max_t": EPOCHS, "brackets": 1}),
-        )
-        for rule, library, class_name, arguments in specs:
-            spec = SchedulerSpec(f"{rule}/{factor}", library, "halving", None, class_name,
-                                 arguments)
-            settings.append(Setting(rule, "halving", library, "reduction factor", factor, spec))
+        for first_rung in first_rungs:
+            specs = (
+                ("hs.Asha", "hypersweep", "AshaPolicy",
+                 {"min_interval": first_rung, "reduction_factor": factor,
+                  "max_interval": EPOCHS}),
+                ("optuna.SuccessiveHalving", "optuna", "SuccessiveHalvingPruner",
+                 {"min_resource": first_rung, "reduction_factor": factor,
+                  "min_early_stopping_rate": 0}),
+                ("ray.ASHA", "ray", "ASHAScheduler",
+                 {"time_attr": "training_iteration", "grace_period": first_rung,
+                  "reduction_factor": factor, "max_t": EPOCHS, "brackets": 1}),
+            )
+            for rule, library, class_name, arguments in specs:
+                spec = SchedulerSpec(f"{rule}/{factor}/{first_rung}", library, "halving", None,
+                                     class_name, arguments)
+                settings.append(Setting(rule, "halving", library, spec))
     return settings
 
 
@@ -130,7 +130,7 @@ BASELINE = SchedulerSpec("no termination", "none", "baseline", None, "NoStopSche
 SETTINGS: tuple[Setting, ...] = (
     *_median_rules([1, 2, 3, 5, 8, 12]),
     *_percentile_rules([10, 20, 40, 60, 80]),
-    *_halving_rules([2, 3, 4, 6]),
+    *_halving_rules([2, 3, 4], [1, 2, 3]),
 )
 SPECS_BY_NAME = {BASELINE.name: BASELINE, **{s.spec.name: s.spec for s in SETTINGS}}
 
