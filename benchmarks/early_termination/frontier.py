@@ -254,28 +254,31 @@ def describe_mix(weights: Mapping[str, float]) -> str:
 
 def format_task(task: str, task_summary: Mapping[str, Mapping[str, Any]],
                 comparisons: Sequence[Mapping[str, Any]]) -> str:
-    lines = [f"{task}:", "  setting | epochs saved, % (median) | mean | mean loss, points | "
-             "sweeps with a loss"]
+    """Return the settings and the comparisons of one task as two Markdown tables."""
+    lines = [f"`{task}`, every setting:", "",
+             "| setting | epochs saved, % (median) | mean | mean loss, points | sweeps with a "
+             "loss |", "|---|---|---|---|---|"]
     for setting in SETTINGS:
         entry = task_summary[setting.spec.name]
         lines.append(
-            f"  {setting.spec.name} | {entry['epochs_saved_pct']:.1f} | "
-            f"{entry['mean_epochs_saved_pct']:.1f} | "
-            f"{entry['mean_loss_points']:.3f} | {entry['sweeps_with_loss']}"
+            f"| {setting.spec.name} | {entry['epochs_saved_pct']:.1f} | "
+            f"{entry['mean_epochs_saved_pct']:.1f} | {entry['mean_loss_points']:.3f} | "
+            f"{entry['sweeps_with_loss']} of {entry['sweeps']} |"
         )
-    lines.append("  peer setting | mean saved, % | mean loss | hypersweep mix | mean loss | "
-                 "peer - hypersweep [90% interval] | verdict")
+    lines += ["", f"`{task}`, each peer setting against hypersweep at the same mean saving:", "",
+              "| peer setting | mean saved, % | mean loss | hypersweep mix | mean loss | "
+              "peer − hypersweep [90% interval] | verdict |", "|---|---|---|---|---|---|---|"]
     for row in comparisons:
         if row["hypersweep_mix"] is None:
-            lines.append(f"  {row['peer']} | {row['mean_epochs_saved_pct']:.1f} | "
-                         f"{row['peer_mean_loss']:.3f} | - | - | - | {row['verdict']}")
+            lines.append(f"| {row['peer']} | {row['mean_epochs_saved_pct']:.1f} | "
+                         f"{row['peer_mean_loss']:.3f} | | | | {row['verdict']} |")
             continue
         low, high = row["difference_90"]
         lines.append(
-            f"  {row['peer']} | {row['mean_epochs_saved_pct']:.1f} | "
+            f"| {row['peer']} | {row['mean_epochs_saved_pct']:.1f} | "
             f"{row['peer_mean_loss']:.3f} | {describe_mix(row['hypersweep_mix'])} | "
             f"{row['hypersweep_mean_loss']:.3f} | {row['difference']:+.3f} "
-            f"[{low:+.3f}, {high:+.3f}] | {row['verdict']}"
+            f"[{low:+.3f}, {high:+.3f}] | {row['verdict']} |"
         )
     return "\n".join(lines)
 
