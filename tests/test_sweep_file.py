@@ -121,6 +121,23 @@ def test_bad_overrides(tmp_path: Path, override: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("limits.max_total_trials=many",
+         "--set limits.max_total_trials: limits.max_total_trials='many' is invalid"),
+        ("objective.goal=up", "--set objective.goal: objective.goal='up' is invalid"),
+    ],
+)
+def test_invalid_override_value_names_option(tmp_path: Path, override: str,
+                                             message: str) -> None:
+    # The value came from the command line, so the error names the option, not a file line.
+    with pytest.raises(InvalidConfigError) as raised:
+        load_sweep_file(write(tmp_path, BASE), overrides=[override])
+
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize(
     ("old", "new", "message"),
     [
         ("limits: {", "limts: {", r"sweep.yml:11: unknown key 'limts'; did you mean 'limits'\?"),

@@ -71,6 +71,8 @@ class _Context:
     def where(self, mapping: object, key: str | None = None) -> str:
         line = None
         if isinstance(mapping, LineMapping):
+            if key is not None and key in mapping.overrides:
+                return mapping.overrides[key]
             line = mapping.line_of(key) if key is not None else mapping.line
         return f"{self.path.name}:{line}" if line is not None else self.path.name
 
@@ -136,6 +138,8 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
             raise InvalidConfigError(f"--set {assignment!r}: {where} is not a mapping")
         target = nested
     target[keys[-1]] = value
+    if isinstance(target, LineMapping):
+        target.overrides[keys[-1]] = f"--set {'.'.join(keys)}"
 
 
 def load_sweep_file(path: str | Path, overrides: Sequence[str] = ()) -> SweepFile:

@@ -13,15 +13,21 @@ __all__ = ["LineMapping", "load_yaml"]
 
 
 class LineMapping(dict[str, Any]):
-    """A dict that also records the 1-based line of each key (``lines``) and its own ``line``."""
+    """A dict that also records the 1-based line of each key (``lines``) and its own ``line``.
+
+    ``overrides`` maps a key whose value came from the command line to the option that set it,
+    such as ``--set limits.max_total_trials``, so that an error about it names that option.
+    """
 
     line: int | None
     lines: dict[str, int]
+    overrides: dict[str, str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line = None
         self.lines = {}
+        self.overrides = {}
 
     def line_of(self, key: str) -> int | None:
         """Return the line of ``key``, or of the mapping itself when the key is absent."""
