@@ -209,25 +209,38 @@ CASES = [
         reference=-1.0,
     ),
     case(
-        "rung-value-is-best-of-first-rung-values",
-        # b(3): a .3 (its later .99 is past the rung), b .6 (not its last .4), c .5.
+        "rung-value-is-value-at-rung",
+        # Values at interval 3: a .3 (its later .99 is past the rung), b .4 (not its best .6),
+        # c .5, so c leads.
         ETA3,
         [run("a", 0.1, 0.2, 0.3, 0.99), run("b", 0.5, 0.6, 0.4), run("c", 0.45, 0.2, 0.5)],
         3,
         MAX,
-        cancel=True,
+        cancel=False,
         value=0.5,
-        reference=0.6,
+        reference=0.5,
     ),
     case(
-        "candidate-judged-by-best-not-last",
+        "candidate-judged-at-rung-not-by-best",
+        # c's best .7 came at interval 1; at the rung it logged .2, the lowest of .3 .4 .2.
         ETA3,
         [run("a", 0.1, 0.2, 0.3), run("b", 0.5, 0.6, 0.4), run("c", 0.7, 0.1, 0.2)],
         3,
         MAX,
-        cancel=False,
-        value=0.7,
-        reference=0.7,
+        cancel=True,
+        value=0.2,
+        reference=0.4,
+    ),
+    case(
+        "candidate-non-finite-at-rung",
+        # c's earlier .9 does not count: its value at the rung is NaN, which ranks last.
+        ETA3,
+        [run("a", 0.1, 0.1, 0.1), run("b", 0.2, 0.2, 0.2), run("c", 0.9, 0.9, NAN)],
+        3,
+        MAX,
+        cancel=True,
+        value=None,
+        reference=0.2,
     ),
     case(
         "run-below-rung-left-out",
@@ -331,7 +344,7 @@ CASES = [
         2,
         MAX,
         cancel=True,
-        value=0.5,
+        value=0.4,
         reference=0.9,
     ),
 ]
@@ -469,13 +482,13 @@ def test_asha_one_worker_lets_every_run_finish() -> None:
     [
         pytest.param(
             [run("a", 0.9), run("b", 0.5), run("c", 0.7)],
-            "cancelled at interval 1 (ASHA rung 0): best accuracy 0.7 ranks 2 of 3 runs at this "
+            "cancelled at interval 1 (ASHA rung 0): accuracy 0.7 ranks 2 of 3 runs at this "
             "rung and is below 0.9, the worst of the top 1 (ceil(3 / 3)) that continue",
             id="stopped",
         ),
         pytest.param(
             [run("a", 0.1), run("b", 0.3), run("d", 0.2), run("c", 0.5)],
-            "continues at interval 1 (ASHA rung 0): best accuracy 0.5 ranks 1 of 4 runs at this "
+            "continues at interval 1 (ASHA rung 0): accuracy 0.5 ranks 1 of 4 runs at this "
             "rung and is not below 0.3, the worst of the top 2 (ceil(4 / 3)) that continue",
             id="continues",
         ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 from hypersweep.errors import InvalidConfigError
@@ -26,12 +28,13 @@ class AshaPolicy(EarlyTerminationPolicy):
     interval; a run that passes the last rung runs to its end. The cohort of a rung is every run
     that has logged at least that many values, whatever its status, warm-start parents included.
 
-    At rung ``r`` each run is represented by b(r), its best finite value among its first ``r``
-    values. The other policies compare the same quantity, and it is what ranks a run at the end of
-    the sweep, because a run's primary metric value is the best value it logged. So a run is
-    promoted for what would count in the final ranking, and one noisy last value does not decide.
-    b(r) also never changes once a run has passed the rung, so a run judged late is compared with
-    the same rung values as one judged on time.
+    At rung ``r`` each run is represented by its r-th value, the value it logged at the rung. A
+    non-finite value ranks last. A run's trend shows in its latest value, so on the replayed
+    learning curves of ``benchmarks/early_termination`` this ranking lost less, at the same
+    saving, than ranking by the best value so far, which keeps runs whose early peak was luck.
+    Ray Tune's and Optuna's halving rules also rank by the value at the rung. The value never
+    changes once a run has passed the rung, so a run judged late is compared with the same rung
+    values as one judged on time.
 
     With ``m`` runs at the rung, the top ``ceil(m / reduction_factor)`` continue: the candidate
     continues when fewer than that many runs are strictly better than it (ties continue), and is
@@ -115,14 +118,17 @@ class AshaPolicy(EarlyTerminationPolicy):
         return self.rung_index(interval) is not None
 
     def _judge(self, evaluation: Evaluation) -> TerminationDecision | None:
-        bests = evaluation.best_values()
-        if all(best is None for best in bests.values()):
+        rung_values = {
+            run_id: value_at(history.values, evaluation.interval)
+            for run_id, history in evaluation.cohort.items()
+        }
+        if all(value is None for value in rung_values.values()):
             return None
 
-        size = len(bests)
+        size = len(rung_values)
         kept_runs = -(-size // self.reduction_factor)  # ceil(size / reduction_factor), >= 1
-        value = bests[evaluation.candidate]
-        better = count_strictly_better(value, bests.values(), evaluation.goal)
+        value = rung_values[evaluation.candidate]
+        better = count_strictly_better(value, rung_values.values(), evaluation.goal)
         index = self.rung_index(evaluation.interval)
         details = {
             "rung": evaluation.interval,
@@ -133,11 +139,11 @@ class AshaPolicy(EarlyTerminationPolicy):
         }
         cancel = better >= kept_runs
         opening = f"{evaluation.opening(cancel)} (ASHA rung {index})"
-        boundary = kth_best(bests.values(), kept_runs, evaluation.goal)
+        boundary = kth_best(rung_values.values(), kept_runs, evaluation.goal)
         relation = evaluation.worse_word() if cancel else f"not {evaluation.worse_word()}"
         message = (
-            f"{opening}: {evaluation.describe_best(value)} ranks {better + 1} of {size} runs at "
-            f"this rung and is {relation} {format_number(boundary)}, the worst of the top "
+            f"{opening}: {_describe_rung_value(evaluation, value)} ranks {better + 1} of {size} "
+            f"runs at this rung and is {relation} {format_number(boundary)}, the worst of the top "
             f"{kept_runs} (ceil({size} / {self.reduction_factor})) that continue"
         )
         return self._decision(
@@ -148,3 +154,17 @@ class AshaPolicy(EarlyTerminationPolicy):
             message=message,
             details=details,
         )
+
+
+def value_at(values: Sequence[float], interval: int) -> float | None:
+    """Return the ``interval``-th value (1-based) if it was logged and is finite, else None."""
+    if len(values) < interval:
+        return None
+    value = values[interval - 1]
+    return value if math.isfinite(value) else None
+
+
+def _describe_rung_value(evaluation: Evaluation, value: float | None) -> str:
+    if value is None:
+        return f"{evaluation.metric_name} none (not finite at interval {evaluation.interval})"
+    return f"{evaluation.metric_name} {format_number(value)}"
