@@ -97,8 +97,9 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path: Path, source_dir: 
     wait_until(progressed)
     with workspace.open_store() as store:
         parent = store.get_parent_run(sweep.id)
-        interrupted_pids = [child.pid for child in store.list_child_runs(sweep.id)
-                            if child.status.value == "Running"]
+        interrupted = [child for child in store.list_child_runs(sweep.id)
+                       if child.status.value == "Running"]
+    interrupted_pids = [child.pid for child in interrupted]
     assert parent.controller_pid is not None
     os.kill(parent.controller_pid, signal.SIGKILL)
     wait_until(lambda: not alive(parent.controller_pid))  # type: ignore[arg-type]
@@ -123,6 +124,11 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path: Path, source_dir: 
 
     log = (workspace.sweep_dir(sweep.id) / "controller.log").read_text()
     assert f"sweep {sweep.id} resumed" in log
+    # Each interrupted run's log separates the interrupted attempt from the new one.
+    for child in interrupted:
+        assert child.run_dir is not None
+        run_log = (Path(child.run_dir) / "std_log.txt").read_text()
+        assert "the controller stopped during this run" in run_log, child.run_id
 
 
 def test_resume_refuses_live_or_finished_sweeps(tmp_path: Path, source_dir: Path) -> None:

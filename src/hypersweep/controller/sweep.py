@@ -278,6 +278,7 @@ class SweepController:
         self._values[child.run_id] = []
         if child.run_dir:
             _set_aside(Path(child.run_dir) / "metrics.jsonl")
+            _mark_restart(Path(child.run_dir) / "std_log.txt")
         self._relaunch.append(child)
         self.log.info(f"run {child.run_id} was interrupted when the previous controller stopped; "
                       f"it starts again from the beginning ({discarded} logged values of the "
@@ -755,6 +756,18 @@ def _resumed_start_time(parent: ParentRunRecord, children: list[ChildRunRecord])
         events.extend(time for time in (child.created_at, child.started_at, child.ended_at)
                       if time is not None)
     return time.time() - (max(events) - started)
+
+
+def _mark_restart(log_path: Path) -> None:
+    """Append a line to an interrupted run's log, so that its next attempt's output stands apart."""
+    if not log_path.exists():
+        return
+
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    with open(log_path, "ab") as log:
+        log.write(f"\nhypersweep: {stamp}: the controller stopped during this run; the output "
+                  "above is from the interrupted attempt, and the run starts again from the "
+                  "beginning below\n".encode())
 
 
 def _set_aside(path: Path) -> None:
