@@ -518,7 +518,7 @@ def test_cli_report_writes_file(sweep: tuple[Workspace, str], tmp_path: Path) ->
 
 @pytest.mark.parametrize(("run_id", "message"), [
     ("{sweep}_0", "is a child run"),
-    ("HD_nothing", "No run whose id is or starts with"),
+    ("HD_nothing", "no run whose id is or starts with"),
 ])
 def test_cli_report_bad_run(sweep: tuple[Workspace, str], tmp_path: Path, run_id: str,
                             message: str) -> None:

@@ -386,7 +386,7 @@ class Store:
 
         if not matches:
             raise RunNotFoundError(
-                f"No run whose id is or starts with {prefix!r} in the run store "
+                f"no run whose id is or starts with {prefix!r} in the run store "
                 f"{str(self._path)!r}. Run `hypersweep list` to see the sweeps of this workspace."
             )
 
