@@ -759,7 +759,7 @@ def _resumed_start_time(parent: ParentRunRecord, children: list[ChildRunRecord])
 
 
 def _mark_restart(log_path: Path) -> None:
-    """Append a line to an interrupted run's log, so that its next attempt's output stands apart."""
+    """Append a line to an interrupted run's log that marks where its next attempt begins."""
     if not log_path.exists():
         return
 
