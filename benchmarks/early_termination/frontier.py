@@ -1,15 +1,16 @@
 """Compare the losses of early termination rules at equal savings, along each rule's settings.
 
 replay.py compares schedulers at matched settings, where the rules of different libraries save
-different amounts. This script varies the settings that make each rule more or less aggressive:
-the first epoch judged by the median rules, the share of runs stopped by the percentile rules,
-and the reduction factor and first rung of the halving rules. It replays every setting on the
-same sweeps, and so traces each rule's loss as a function of its saving. Each Optuna and Ray
-Tune setting is then compared with the hypersweep rule of its family at the same mean saving.
-Where no hypersweep setting saves exactly that much, the comparison uses a mix of the two
-hypersweep settings around it, as a user who runs each sweep with one of them at random would
-get. A hypersweep setting that saves more also counts. The mix with the least mean loss is the
-one compared. A peer setting that saves more than every hypersweep setting is not compared.
+different amounts. This script varies the settings that make each rule more or less
+aggressive. For the median rules that is the first epoch judged, for the percentile rules the
+share of runs stopped, and for the halving rules the reduction factor and first rung. It
+replays every setting on the same sweeps, and so traces each rule's loss as a function of its
+saving. Each Optuna and Ray Tune setting is then compared with the hypersweep rule of its
+family at the same mean saving. Where no hypersweep setting saves exactly that much, the
+comparison uses a mix of the two hypersweep settings around it, as a user who runs each sweep
+with one of them at random would get. A hypersweep setting that saves more also counts. The mix
+with the least mean loss is the one compared. A peer setting that saves more than every
+hypersweep setting is not compared.
 
 The loss of a setting is the mean loss over the sweeps, in accuracy points: in most sweeps no
 rule loses anything, so the median loss is 0.00 for every setting and cannot tell them apart.

@@ -240,8 +240,10 @@ def wait_for_exit(handle: RunHandle, timeout: float | None, interval: float) -> 
 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            # A Ray run has no local pid, and a local command that never started has none.
+            pid = "" if handle.pid is None else f" (pid {handle.pid})"
             raise TimeoutError(
-                f"run {handle.run_id} (pid {handle.pid}) is still running after {timeout} s; "
+                f"run {handle.run_id}{pid} is still running after {timeout} s; "
                 "call terminate() to stop it"
             )
         time.sleep(min(interval, remaining))

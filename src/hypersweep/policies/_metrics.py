@@ -19,6 +19,7 @@ __all__ = [
     "is_strictly_better",
     "kth_best",
     "running_average",
+    "value_at",
 ]
 
 
@@ -35,6 +36,13 @@ def best_of_first(values: Sequence[float], n: int, goal: PrimaryMetricGoal) -> f
     if goal is PrimaryMetricGoal.MAXIMIZE:
         return max(finite)
     return min(finite)
+
+
+def value_at(values: Sequence[float], n: int) -> float | None:
+    """Return the ``n``-th value (1-based) if it was logged and is finite, else ``None``."""
+    if len(values) < n or not math.isfinite(values[n - 1]):
+        return None
+    return values[n - 1]
 
 
 def running_average(values: Sequence[float], n: int) -> float | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import numbers
-from collections.abc import Sequence
 from typing import Any
 
 from hypersweep.errors import InvalidConfigError
-from hypersweep.policies._metrics import count_strictly_better, format_number, kth_best
+from hypersweep.policies._metrics import (
+    count_strictly_better,
+    format_number,
+    kth_best,
+    value_at,
+)
 from hypersweep.policies.base import (
     EarlyTerminationPolicy,
     Evaluation,
@@ -28,22 +31,20 @@ class AshaPolicy(EarlyTerminationPolicy):
     interval; a run that passes the last rung runs to its end. The cohort of a rung is every run
     that has logged at least that many values, whatever its status, warm-start parents included.
 
-    At rung ``r`` each run is represented by its r-th value, the value it logged at the rung. A
-    non-finite value ranks last. A run's trend shows in its latest value, so on the replayed
-    learning curves of ``benchmarks/early_termination`` this ranking lost less, at the same
-    saving, than ranking by the best value so far, which keeps runs whose early peak was luck.
-    Ray Tune's and Optuna's halving rules also rank by the value at the rung. The value never
-    changes once a run has passed the rung, so a run judged late is compared with the same rung
-    values as one judged on time.
+    At rung ``r`` each run is represented by its r-th value, the value it logged at the rung,
+    and a non-finite value ranks last. That value never changes once a run has passed the rung,
+    so a run judged late is compared with the same rung values as one judged on time.
 
     With ``m`` runs at the rung, the top ``ceil(m / reduction_factor)`` continue: the candidate
     continues when fewer than that many runs are strictly better than it (ties continue), and is
-    stopped otherwise. ASHA never waits for a rung to fill. The first run at a rung continues, and
-    while fewer than ``reduction_factor`` runs have reached it, only the leader does. Rounding up
-    keeps one more run than rounding down would whenever ``m`` is not a multiple of
-    ``reduction_factor``, as Ray Tune's and Optuna's halving rules do. On the replayed learning
-    curves of ``benchmarks/early_termination`` it lost less at the same saving than rounding
-    down, which stopped good runs while the rungs held few runs.
+    stopped otherwise. ASHA never waits for a rung to fill. The first run at a rung continues,
+    because a policy never stops the only member of its cohort, and while fewer than
+    ``reduction_factor`` runs have reached the rung, only the leader continues.
+
+    Ray Tune's and Optuna's halving rules also rank by the value at the rung and round up. On the
+    replayed learning curves of ``benchmarks/early_termination``, both choices lost less at the
+    same saving than ranking by the best value so far, which keeps runs whose early peak was
+    luck, and than rounding down, which stopped good runs while the rungs held few runs.
 
     The schedule fields of the base class are set from the rungs: ``evaluation_interval`` is 1
     and ``delay_evaluation`` is ``min_interval``; :meth:`should_evaluate` also requires a rung.
@@ -154,14 +155,6 @@ class AshaPolicy(EarlyTerminationPolicy):
             message=message,
             details=details,
         )
-
-
-def value_at(values: Sequence[float], interval: int) -> float | None:
-    """Return the ``interval``-th value (1-based) if it was logged and is finite, else None."""
-    if len(values) < interval:
-        return None
-    value = values[interval - 1]
-    return value if math.isfinite(value) else None
 
 
 def _describe_rung_value(evaluation: Evaluation, value: float | None) -> str:
